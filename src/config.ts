@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+/**
+ * The whole configuration: one zod schema over the environment. `env.example` documents every
+ * variable. Invalid configuration → one clear line per problem, no stack trace (see src/main.ts).
+ */
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const guid = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'moet een GUID zijn (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)');
+const optionalGuid = z.preprocess(emptyToUndefined, guid.optional());
+const intIn = (min: number, max: number, dflt: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(dflt));
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('development')),
+    HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+    PORT: intIn(0, 65535, 3978),
+    DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+    REDIS_URL: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .url('moet een URL zijn, bijv. redis://127.0.0.1:6379')
+        .refine((u) => /^rediss?:\/\//.test(u), 'moet beginnen met redis:// of rediss://')
+        .optional(),
+    ),
+    MICROSOFT_APP_ID: optionalGuid,
+    MICROSOFT_APP_PASSWORD: optionalString,
+    MICROSOFT_APP_TENANT_ID: optionalGuid,
+    TENANT_ID: optionalGuid,
+    DIRECTORY_FILE: optionalString,
+    LOG_LEVEL: z.preprocess(
+      emptyToUndefined,
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ),
+    TIME_ZONE: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .default('Europe/Amsterdam')
+        .refine((tz) => {
+          try {
+            new Intl.DateTimeFormat('nl-NL', { timeZone: tz });
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'onbekende tijdzone'),
+    ),
+    MAX_BODY_BYTES: intIn(1024, 10 * 1024 * 1024, 256 * 1024),
+    SHUTDOWN_TIMEOUT_MS: intIn(0, 120_000, 10_000),
+    RATE_LIMIT_PER_MINUTE: intIn(0, 100_000, 30),
+  })
+  .superRefine((env, ctx) => {
+    const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (env.MICROSOFT_APP_ID && !env.MICROSOFT_APP_PASSWORD)
+      problem('MICROSOFT_APP_PASSWORD', 'is verplicht als MICROSOFT_APP_ID is gezet');
+    if (!env.MICROSOFT_APP_ID && env.MICROSOFT_APP_PASSWORD)
+      problem('MICROSOFT_APP_ID', 'is verplicht als MICROSOFT_APP_PASSWORD is gezet');
+    if (env.NODE_ENV === 'production') {
+      // The process shares police and care data under a covenant: no production run without
+      // authenticated traffic from one tenant and a store that several instances can share.
+      for (const key of ['MICROSOFT_APP_ID', 'MICROSOFT_APP_PASSWORD', 'MICROSOFT_APP_TENANT_ID', 'REDIS_URL', 'DIRECTORY_FILE'] as const) {
+        if (!env[key]) problem(key, 'is verplicht in productie (NODE_ENV=production)');
+      }
+    }
+  });
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  dataDir: string;
+  redisUrl?: string;
+  /** Bot Framework credentials; when absent, JWT validation is off (local development, Playground). */
+  auth?: { appId: string; appPassword: string; appTenantId?: string };
+  /** Only activities from this Teams tenant are accepted (when set). */
+  tenantId?: string;
+  directoryFile: string;
+  logLevel: string;
+  timeZone: string;
+  maxBodyBytes: number;
+  shutdownTimeoutMs: number;
+  /** Actions (messages, card clicks) per user per minute; 0 turns the limit off. */
+  rateLimitPerMinute: number;
+}
+
+export const DEFAULT_DIRECTORY_FILE = 'config/demo-directory.yaml';
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): ConfigResult {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((i) => `${i.path.join('.') || 'configuratie'}: ${i.message}`),
+    };
+  }
+  const e = parsed.data;
+  return {
+    ok: true,
+    config: {
+      env: e.NODE_ENV,
+      host: e.HOST,
+      port: e.PORT,
+      dataDir: e.DATA_DIR,
+      ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
+      ...(e.MICROSOFT_APP_ID && e.MICROSOFT_APP_PASSWORD
+        ? {
+            auth: {
+              appId: e.MICROSOFT_APP_ID,
+              appPassword: e.MICROSOFT_APP_PASSWORD,
+              ...(e.MICROSOFT_APP_TENANT_ID ? { appTenantId: e.MICROSOFT_APP_TENANT_ID } : {}),
+            },
+          }
+        : {}),
+      ...((e.TENANT_ID ?? e.MICROSOFT_APP_TENANT_ID) ? { tenantId: e.TENANT_ID ?? e.MICROSOFT_APP_TENANT_ID } : {}),
+      directoryFile: e.DIRECTORY_FILE ?? DEFAULT_DIRECTORY_FILE,
+      logLevel: e.LOG_LEVEL,
+      timeZone: e.TIME_ZONE,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    },
+  };
+}

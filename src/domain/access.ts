@@ -1,0 +1,139 @@
+import { hasRole, isMunicipalRole, type Actor } from './actor.js';
+
+/**
+ * The one access policy: (actor, action, resource) → allow | deny | redact.
+ * Pure: everything it needs is in its arguments. Every use case asks it before reading or
+ * changing case data; denials are audited by the caller. Table-tested in test/unit/access.test.ts.
+ *
+ * Need-to-know rules of the process (Aanpak overlast, §2, §4–6):
+ * - a case is visible to its director, the organisations involved in it and the municipality's roles;
+ * - person data in a signal: only the reporting organisation and the municipality's roles;
+ *   from a police user: the municipality only (WPG), besides the police organisation itself;
+ * - non-covenant organisations never see personal data.
+ */
+
+export type Level = 'hinder' | 'overlast' | 'ernstig';
+
+/** What the policy needs to know about a case; derived from the stored case by the use case. */
+export interface CaseFacts {
+  level: Level;
+  district: string;
+  /** Organisation that directs the case at hinder level (the reporting partner). */
+  directorOrganisation: string;
+  /** Organisations that reported signals on the case or were involved otherwise. */
+  involvedOrganisations: readonly string[];
+}
+
+/** Facts about the person data carried by one signal. */
+export interface PersonDataFacts {
+  reporterOrganisation: string;
+  /** True when the reporter's organisation is the police: WPG applies. */
+  fromPolice: boolean;
+  district: string;
+}
+
+export type Resource =
+  | { type: 'system' }
+  | { type: 'district'; district: string }
+  | { type: 'case'; case: CaseFacts }
+  | { type: 'person-data'; data: PersonDataFacts };
+
+export type Action =
+  /** Use the bot at all (any registered user). */
+  | 'bot.use'
+  /** Report a signal in a district. */
+  | 'signal.create'
+  /** Record a police contact (mutatie) with a signal. */
+  | 'police-contact.create'
+  /** See a case card: level, director, timeline without person data, assessment. */
+  | 'case.read'
+  /** Pass a hinder case on to the wijkmanager. */
+  | 'case.pass-on'
+  /** Change a case's level (opschalen/afschalen): a decision of the municipality's roles (§1, §4–5). */
+  | 'case.change-level'
+  /** See names / dates of birth attached to a signal. */
+  | 'person-data.read'
+  /** Export the audit log. */
+  | 'audit.export';
+
+export type Decision =
+  | { effect: 'allow' }
+  | { effect: 'deny'; reason: DenyReason }
+  /** Allowed, without the listed fields. */
+  | { effect: 'redact'; fields: readonly string[]; reason: DenyReason };
+
+export type DenyReason =
+  | 'not-involved'
+  | 'wrong-district'
+  | 'police-data-wpg'
+  | 'non-covenant'
+  | 'role-required'
+  | 'unknown-action';
+
+const allow: Decision = { effect: 'allow' };
+const deny = (reason: DenyReason): Decision => ({ effect: 'deny', reason });
+
+/** Wijkmanager of that district, or a chair/regisseur (city-wide municipal roles). */
+function municipalFor(actor: Actor, district: string): boolean {
+  if (hasRole(actor, 'voorzitter') || hasRole(actor, 'regisseur-it')) return true;
+  return hasRole(actor, 'wijkmanager') && actor.districts.includes(district);
+}
+
+export function decide(actor: Actor, action: Action, resource: Resource): Decision {
+  switch (action) {
+    case 'bot.use':
+      return allow;
+
+    case 'signal.create':
+      // Any registered partner (and the municipality's roles) may report; the district must exist,
+      // which the use case checks against the directory.
+      return hasRole(actor, 'partner') || isMunicipalRole(actor) ? allow : deny('role-required');
+
+    case 'police-contact.create':
+      return actor.organisation.kind === 'politie' ? allow : deny('role-required');
+
+    case 'case.read':
+    case 'case.pass-on': {
+      if (resource.type !== 'case') return deny('unknown-action');
+      const c = resource.case;
+      if (action === 'case.read' && municipalFor(actor, c.district)) return allow;
+      const involved =
+        c.directorOrganisation === actor.organisation.id || c.involvedOrganisations.includes(actor.organisation.id);
+      if (!involved) return deny('not-involved');
+      // Passing on is what the partner directing at hinder level does (§3).
+      if (action === 'case.pass-on' && c.level !== 'hinder') return deny('role-required');
+      return allow;
+    }
+
+    case 'case.change-level': {
+      if (resource.type !== 'case') return deny('unknown-action');
+      // The wijkmanager records escalation and de-escalation for the district (§4); chair and
+      // regisseur take decisions at ernstige overlast city-wide (§5).
+      if (municipalFor(actor, resource.case.district)) return allow;
+      return deny(hasRole(actor, 'wijkmanager') ? 'wrong-district' : 'role-required');
+    }
+
+    case 'person-data.read': {
+      if (resource.type !== 'person-data') return deny('unknown-action');
+      const d = resource.data;
+      if (!actor.organisation.covenant) return deny('non-covenant');
+      if (actor.organisation.id === d.reporterOrganisation) return allow;
+      if (municipalFor(actor, d.district)) return allow;
+      return deny(d.fromPolice ? 'police-data-wpg' : 'not-involved');
+    }
+
+    case 'audit.export':
+      return hasRole(actor, 'beheerder') ? allow : deny('role-required');
+
+    default: {
+      // Exhaustiveness: a new action without a rule is denied, never allowed by accident.
+      const _never: never = action;
+      void _never;
+      return deny('unknown-action');
+    }
+  }
+}
+
+export function isAllowed(decision: Decision): boolean {
+  return decision.effect === 'allow';
+}

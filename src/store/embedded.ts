@@ -1,0 +1,1029 @@
+/**
+ * EmbeddedStore: the whole data set in memory, made durable by an append-only journal.
+ *
+ * Design notes
+ *
+ * - Files in the data dir: `journal.jsonl` (one JSON record per line), `snapshot.json` (state as of
+ *   a journal sequence number, "lsn"), `snapshot.json.tmp` (a compaction in progress; deleted on
+ *   open) and `LOCK` (pid of the owning process).
+ *
+ * - One journal line per commit / nextSeq. A line carries the *resolved* effects (etags, log ids,
+ *   timestamps) rather than the request, so replay is deterministic and needs no clock. A commit is
+ *   atomic on disk because it is a single line: either the whole line is there or it is a torn tail.
+ *
+ * - Durability: the line is written with writeSync and fsync'ed *before* the change is applied to
+ *   memory and before `commit()` resolves. Writing before applying means a failed write leaves
+ *   memory untouched, so readers never see data that is not on disk.
+ *
+ * - Serialisation: commit/nextSeq run synchronously from validation to fsync to apply; the event
+ *   loop cannot interleave another write, so journal order is apply order without a queue. The
+ *   cost is that fsync blocks the loop (~ms on SSD), acceptable for a chat bot's write rate. If
+ *   that ever matters, group commit (one fsync for several queued commits) is the next step.
+ *
+ * - Torn tail: a process killed mid-write leaves an unterminated last line. That commit was never
+ *   acknowledged (the ack waits for fsync), so it is dropped and truncated away on open, so that
+ *   the next record does not get glued to garbage. A malformed line that *is* terminated cannot be
+ *   produced by a crash (each line is written by one write call ending in '\n'), so it means real
+ *   corruption: open refuses rather than silently losing data after it.
+ *
+ * - Compaction (see `compact()`): snapshot -> temp file + fsync -> rename + fsync dir -> truncate
+ *   journal. Every record has an lsn and the snapshot stores the lsn it includes, so replay skips
+ *   records the snapshot already contains; this is what makes every intermediate crash state
+ *   recoverable without double-applying appends.
+ *
+ * - Indexes: a chunked sorted list per index (sorted by score, then member in Redis' byte order).
+ *   Binary search over chunks then within a chunk gives O(log n) bounds, so count is O(log n) and
+ *   range O(log n + k). Chunks keep an insert at O(log n + chunk size) instead of the O(n) splice
+ *   of one big array, which matters when a million entries are indexed in random order.
+ *
+ * - Log ids follow Redis stream ids (`<ms>-<seq>`, ms never goes backwards even if the clock
+ *   does), so `at` is non-decreasing and readLog can binary-search by time like XRANGE.
+ *
+ * - Values are kept as JSON strings: every get returns a fresh copy (callers cannot mutate stored
+ *   state) and the semantics match Redis, where values are JSON too.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CommitResult, IndexEntry, LogEntry, Store, Versioned, WriteOp } from '../ports.js';
+import {
+  compareMembers,
+  normaliseLimit,
+  prepareOps,
+  requireBound,
+  requireString,
+  type PreparedOp,
+} from './write-ops.js';
+
+export interface EmbeddedStoreOptions {
+  /** Compact once the journal holds this many records (default 10,000). */
+  compactAfterRecords?: number;
+  /** ... or this many bytes (default 16 MiB), whichever comes first. */
+  compactAfterBytes?: number;
+  /**
+   * Called when a compaction fails; the store keeps working on the (still valid) journal and
+   * retries later. Default: a process warning.
+   */
+  onCompactionError?: (error: Error) => void;
+}
+
+const JOURNAL = 'journal.jsonl';
+const SNAPSHOT = 'snapshot.json';
+const SNAPSHOT_TMP = 'snapshot.json.tmp';
+const LOCK = 'LOCK';
+const SNAPSHOT_FORMAT = 'overlastbot-embedded-snapshot';
+
+type ResolvedOp =
+  | { op: 'put'; key: string; etag: string; json: string }
+  | { op: 'delete'; key: string }
+  | { op: 'index'; index: string; member: string; score: number }
+  | { op: 'unindex'; index: string; member: string }
+  | { op: 'append'; log: string; id: string; at: number; json: string };
+
+interface Doc {
+  json: string;
+  etag: string;
+}
+
+export class EmbeddedStore implements Store {
+  readonly kind = 'embedded' as const;
+
+  private readonly docs = new Map<string, Doc>();
+  private readonly indexes = new Map<string, SortedIndex>();
+  private readonly logs = new Map<string, LogState>();
+  private readonly seqs = new Map<string, number>();
+  /** lsn of the last record applied (from snapshot or journal). */
+  private lsn = 0;
+  private snapshotLsn = 0;
+
+  private fd = -1;
+  private journalBytes = 0;
+  private journalRecords = 0;
+  /** Automatic compaction is not retried before the journal holds this many records. */
+  private compactionDeferredUntil = 0;
+  private closed = false;
+  /** Set when a journal write failed: the file may be in an unknown state, so writes stop. */
+  private failure: Error | undefined;
+
+  private readonly compactAfterRecords: number;
+  private readonly compactAfterBytes: number;
+  private readonly onCompactionError: (error: Error) => void;
+
+  private constructor(
+    /** Absolute path of the data dir. */
+    readonly dir: string,
+    options: EmbeddedStoreOptions,
+    private readonly releaseLock: () => void,
+  ) {
+    this.compactAfterRecords = positiveOption(options.compactAfterRecords, 10_000, 'compactAfterRecords');
+    this.compactAfterBytes = positiveOption(options.compactAfterBytes, 16 * 1024 * 1024, 'compactAfterBytes');
+    this.onCompactionError =
+      options.onCompactionError ??
+      ((error) => process.emitWarning(`EmbeddedStore compaction failed, will retry: ${error.message}`));
+  }
+
+  /** Opens (creating if needed) the data dir, takes its lock and loads snapshot + journal. */
+  static async open(dir: string, options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
+    const abs = path.resolve(dir);
+    ensureDir(abs);
+    const release = acquireLock(abs);
+    const store = new EmbeddedStore(abs, options, release);
+    try {
+      store.load();
+    } catch (error) {
+      if (store.fd >= 0) fs.closeSync(store.fd);
+      release();
+      throw error;
+    }
+    return store;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async get<T = unknown>(key: string): Promise<Versioned<T> | undefined> {
+    this.assertOpen();
+    requireString(key, 'get: key');
+    return this.read<T>(key);
+  }
+
+  async getMany<T = unknown>(keys: readonly string[]): Promise<(Versioned<T> | undefined)[]> {
+    this.assertOpen();
+    keys.forEach((key, i) => requireString(key, `getMany: key #${i}`));
+    return keys.map((key) => this.read<T>(key));
+  }
+
+  private read<T>(key: string): Versioned<T> | undefined {
+    const doc = this.docs.get(key);
+    return doc && { value: JSON.parse(doc.json) as T, etag: doc.etag };
+  }
+
+  async range(
+    index: string,
+    min: number,
+    max: number,
+    options: { limit?: number; reverse?: boolean } = {},
+  ): Promise<IndexEntry[]> {
+    this.assertOpen();
+    requireString(index, 'range: index');
+    requireBound(min, 'range: min');
+    requireBound(max, 'range: max');
+    const limit = normaliseLimit(options.limit, 'range');
+    return this.indexes.get(index)?.range(min, max, limit, options.reverse === true) ?? [];
+  }
+
+  async count(index: string, min: number, max: number): Promise<number> {
+    this.assertOpen();
+    requireString(index, 'count: index');
+    requireBound(min, 'count: min');
+    requireBound(max, 'count: max');
+    return this.indexes.get(index)?.count(min, max) ?? 0;
+  }
+
+  async readLog(log: string, from: number, to: number, options: { limit?: number } = {}): Promise<LogEntry[]> {
+    this.assertOpen();
+    requireString(log, 'readLog: log');
+    requireBound(from, 'readLog: from');
+    requireBound(to, 'readLog: to');
+    const limit = normaliseLimit(options.limit, 'readLog');
+    return this.logs.get(log)?.read(from, to, limit) ?? [];
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    if (this.failure) throw this.failureError();
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  async commit(ops: readonly WriteOp[]): Promise<CommitResult> {
+    this.assertWritable();
+    const prepared = prepareOps(ops);
+
+    // Every condition against the state *before* the commit; nothing is touched until all pass.
+    for (const op of prepared) {
+      if (op.op !== 'put' && op.op !== 'delete') continue;
+      const current = this.docs.get(op.key);
+      if (op.op === 'put' && op.ifAbsent && current) return { ok: false, conflict: op.key };
+      if (op.ifEtag !== undefined && current?.etag !== op.ifEtag) return { ok: false, conflict: op.key };
+    }
+    if (prepared.length === 0) return { ok: true, etags: {} };
+
+    const lsn = this.lsn + 1;
+    const resolved = this.resolve(prepared, lsn);
+    this.writeRecord(encodeCommit(lsn, resolved));
+    for (const op of resolved) this.apply(op);
+    this.lsn = lsn;
+    this.maybeCompact();
+
+    // A Map, then fromEntries: keys are caller data, and `__proto__` must stay an ordinary key.
+    const etags = new Map<string, string>();
+    for (const op of resolved) if (op.op === 'put') etags.set(op.key, op.etag);
+    return { ok: true, etags: Object.fromEntries(etags) };
+  }
+
+  async nextSeq(name: string): Promise<number> {
+    this.assertWritable();
+    requireString(name, 'nextSeq: name');
+    const value = (this.seqs.get(name) ?? 0) + 1;
+    const lsn = this.lsn + 1;
+    this.writeRecord(`{"lsn":${lsn},"seq":${JSON.stringify(name)},"value":${value}}`);
+    this.seqs.set(name, value);
+    this.lsn = lsn;
+    this.maybeCompact();
+    return value;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Every acknowledged write was already fsync'ed; there is nothing to flush.
+    try {
+      if (this.fd >= 0) fs.closeSync(this.fd);
+    } finally {
+      this.fd = -1;
+      this.releaseLock();
+    }
+  }
+
+  /**
+   * Writes a snapshot and empties the journal. Runs automatically past the thresholds; public for
+   * tests and maintenance. Crash analysis, step by step:
+   *
+   * 1. Snapshot to `snapshot.json.tmp`, fsync. A crash here leaves a partial temp file, which open
+   *    deletes; `snapshot.json` + journal are untouched.
+   * 2. rename over `snapshot.json`, fsync the dir. rename is atomic: after a crash either the old
+   *    or the new snapshot is there, complete. The journal still holds everything, and replay
+   *    skips the records whose lsn the snapshot already covers, so either snapshot works.
+   * 3. Truncate the journal, fsync. Only now, because only now is the new snapshot durably named.
+   *    A crash before the truncate leaves old records that replay skips by lsn.
+   */
+  async compact(): Promise<void> {
+    this.assertWritable();
+    this.compactNow();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private resolve(prepared: readonly PreparedOp[], lsn: number): ResolvedOp[] {
+    // Several appends to one log in a single commit need consecutive ids before anything is applied.
+    const lastIds = new Map<string, { at: number; seq: number }>();
+    return prepared.map((op, i): ResolvedOp => {
+      switch (op.op) {
+        case 'put':
+          // Unique for ever within this data dir: lsns only grow (also across compaction).
+          return { op: 'put', key: op.key, etag: `${lsn.toString(36)}.${i.toString(36)}`, json: op.json };
+        case 'delete':
+          return { op: 'delete', key: op.key };
+        case 'index':
+          return { op: 'index', index: op.index, member: op.member, score: op.score };
+        case 'unindex':
+          return { op: 'unindex', index: op.index, member: op.member };
+        case 'append': {
+          const state = this.logs.get(op.log);
+          const last = lastIds.get(op.log) ?? { at: state?.lastAt ?? -1, seq: state?.lastSeq ?? -1 };
+          const at = Math.max(Date.now(), last.at);
+          const seq = at === last.at ? last.seq + 1 : 0;
+          lastIds.set(op.log, { at, seq });
+          return { op: 'append', log: op.log, id: `${at}-${seq}`, at, json: op.json };
+        }
+      }
+    });
+  }
+
+  private apply(op: ResolvedOp): void {
+    switch (op.op) {
+      case 'put':
+        this.docs.set(op.key, { json: op.json, etag: op.etag });
+        return;
+      case 'delete':
+        this.docs.delete(op.key);
+        return;
+      case 'index': {
+        let index = this.indexes.get(op.index);
+        if (!index) this.indexes.set(op.index, (index = new SortedIndex()));
+        index.set(op.member, op.score);
+        return;
+      }
+      case 'unindex': {
+        const index = this.indexes.get(op.index);
+        if (!index) return;
+        index.delete(op.member);
+        // Redis deletes an empty sorted set; dropping it here keeps snapshots free of empty indexes.
+        if (index.size === 0) this.indexes.delete(op.index);
+        return;
+      }
+      case 'append': {
+        let log = this.logs.get(op.log);
+        if (!log) this.logs.set(op.log, (log = new LogState()));
+        log.push({ id: op.id, at: op.at, json: op.json });
+        return;
+      }
+    }
+  }
+
+  private writeRecord(line: string): void {
+    const buf = Buffer.from(line + '\n', 'utf8');
+    const before = this.journalBytes;
+    try {
+      writeAll(this.fd, buf);
+      fs.fsyncSync(this.fd);
+    } catch (error) {
+      this.failure = asError(error);
+      // Best effort: cut a partial line off so it cannot be mistaken for corruption later. Writes
+      // stay refused anyway: after a failed fsync the kernel may have dropped dirty pages, so the
+      // only safe continuation is a restart that re-reads what is really on disk.
+      try {
+        fs.ftruncateSync(this.fd, before);
+      } catch {
+        /* already failed; the torn-tail handling on open covers this */
+      }
+      throw this.failureError();
+    }
+    this.journalBytes += buf.length;
+    this.journalRecords += 1;
+  }
+
+  private maybeCompact(): void {
+    const due = this.journalRecords >= this.compactAfterRecords || this.journalBytes >= this.compactAfterBytes;
+    if (!due || this.journalRecords < this.compactionDeferredUntil) return;
+    try {
+      this.compactNow();
+    } catch (error) {
+      // The commit that triggered this is durable already; failing it now would lie to the caller.
+      this.compactionDeferredUntil = this.journalRecords + this.compactAfterRecords;
+      this.onCompactionError(asError(error));
+    }
+  }
+
+  private compactNow(): void {
+    const tmp = path.join(this.dir, SNAPSHOT_TMP);
+    try {
+      const fd = fs.openSync(tmp, 'w');
+      try {
+        this.writeSnapshot(fd);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, path.join(this.dir, SNAPSHOT));
+    } catch (error) {
+      removeIfExists(tmp);
+      throw error;
+    }
+    try {
+      fsyncDir(this.dir);
+      this.snapshotLsn = this.lsn;
+      fs.ftruncateSync(this.fd, 0);
+      fs.fsyncSync(this.fd);
+    } catch (error) {
+      // The snapshot is named, but we do not know what the journal looks like on disk; appending
+      // more records to it is not safe, so stop writing (see writeRecord).
+      this.failure = asError(error);
+      throw this.failureError();
+    }
+    this.journalBytes = 0;
+    this.journalRecords = 0;
+    this.compactionDeferredUntil = 0;
+  }
+
+  private writeSnapshot(fd: number): void {
+    const out = new ChunkedWriter(fd);
+    out.write(`{"format":"${SNAPSHOT_FORMAT}","version":1,"lsn":${this.lsn},\n"seqs":[`);
+    let first = true;
+    for (const [name, value] of this.seqs) {
+      out.write(`${first ? '' : ','}\n[${JSON.stringify(name)},${value}]`);
+      first = false;
+    }
+    out.write('],\n"docs":[');
+    first = true;
+    for (const [key, doc] of this.docs) {
+      out.write(`${first ? '' : ','}\n[${JSON.stringify(key)},${JSON.stringify(doc.etag)},${doc.json}]`);
+      first = false;
+    }
+    out.write('],\n"indexes":[');
+    first = true;
+    for (const [name, index] of this.indexes) {
+      out.write(`${first ? '' : ','}\n[${JSON.stringify(name)},[`);
+      let firstEntry = true;
+      for (const entry of index.entries()) {
+        out.write(`${firstEntry ? '' : ','}[${JSON.stringify(entry.member)},${JSON.stringify(entry.score)}]`);
+        firstEntry = false;
+      }
+      out.write(']]');
+      first = false;
+    }
+    out.write('],\n"logs":[');
+    first = true;
+    for (const [name, log] of this.logs) {
+      out.write(`${first ? '' : ','}\n[${JSON.stringify(name)},[`);
+      let firstEntry = true;
+      for (const entry of log.entries) {
+        out.write(`${firstEntry ? '' : ','}\n[${JSON.stringify(entry.id)},${entry.at},${entry.json}]`);
+        firstEntry = false;
+      }
+      out.write(']]');
+      first = false;
+    }
+    out.write(']}\n');
+    out.flush();
+  }
+
+  private load(): void {
+    // A leftover temp snapshot is an interrupted compaction (step 1): never renamed, so never used.
+    removeIfExists(path.join(this.dir, SNAPSHOT_TMP));
+    this.loadSnapshot();
+
+    const journalPath = path.join(this.dir, JOURNAL);
+    let content: Buffer;
+    let existed = true;
+    try {
+      content = fs.readFileSync(journalPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      content = Buffer.alloc(0);
+      existed = false;
+    }
+    const { validLength, lines } = this.replay(content, journalPath);
+    if (validLength < content.length) fs.truncateSync(journalPath, validLength);
+
+    // O_APPEND: every write goes to the end, also after compaction truncates the file.
+    this.fd = fs.openSync(journalPath, 'a');
+    if (!existed) fsyncDir(this.dir);
+    if (validLength < content.length) fs.fsyncSync(this.fd);
+    this.journalBytes = validLength;
+    this.journalRecords = lines;
+    this.maybeCompact();
+  }
+
+  private loadSnapshot(): void {
+    const file = path.join(this.dir, SNAPSHOT);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    try {
+      const snap = JSON.parse(text) as Record<string, unknown>;
+      if (snap.format !== SNAPSHOT_FORMAT || snap.version !== 1) throw new Error('unknown format or version');
+      this.lsn = this.snapshotLsn = expectSafeInteger(snap.lsn);
+      for (const [name, value] of expectArray(snap.seqs) as [unknown, unknown][]) {
+        this.seqs.set(expectString(name), expectSafeInteger(value));
+      }
+      for (const [key, etag, value] of expectArray(snap.docs) as [unknown, unknown, unknown][]) {
+        this.docs.set(expectString(key), { etag: expectString(etag), json: JSON.stringify(value) });
+      }
+      for (const [name, entries] of expectArray(snap.indexes) as [unknown, unknown][]) {
+        const list = (expectArray(entries) as [unknown, unknown][]).map(([member, score]) => ({
+          member: expectString(member),
+          score: expectFinite(score),
+        }));
+        this.indexes.set(expectString(name), SortedIndex.from(list));
+      }
+      for (const [name, entries] of expectArray(snap.logs) as [unknown, unknown][]) {
+        const log = new LogState();
+        for (const [id, at, entry] of expectArray(entries) as [unknown, unknown, unknown][]) {
+          log.push({ id: expectString(id), at: expectSafeInteger(at), json: JSON.stringify(entry) });
+        }
+        this.logs.set(expectString(name), log);
+      }
+    } catch (error) {
+      throw new Error(`EmbeddedStore: ${file} is corrupt (${asError(error).message}); restore it from a backup`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Applies every complete journal line; returns where the valid part of the file ends. */
+  private replay(content: Buffer, file: string): { validLength: number; lines: number } {
+    let start = 0;
+    let lineNo = 0;
+    while (start < content.length) {
+      const end = content.indexOf(0x0a, start);
+      if (end === -1) break; // torn tail: never acknowledged, dropped by the caller
+      lineNo += 1;
+      const text = content.toString('utf8', start, end);
+      start = end + 1;
+      if (text.trim() === '') continue;
+      try {
+        this.replayRecord(JSON.parse(text));
+      } catch (error) {
+        throw new Error(
+          `EmbeddedStore: ${file} line ${lineNo} is corrupt (${asError(error).message}). ` +
+            'A crash only ever tears the last line, so this is damage to the file; restore it from a backup.',
+          { cause: error },
+        );
+      }
+    }
+    return { validLength: start, lines: lineNo };
+  }
+
+  private replayRecord(record: unknown): void {
+    if (record === null || typeof record !== 'object') throw new Error('not an object');
+    const rec = record as Record<string, unknown>;
+    const lsn = expectSafeInteger(rec.lsn);
+    if (lsn <= this.lsn) {
+      // Left behind by a compaction that crashed before truncating (step 3): already in the snapshot.
+      if (lsn <= this.snapshotLsn) return;
+      throw new Error(`lsn ${lsn} out of order after ${this.lsn}`);
+    }
+    if (lsn !== this.lsn + 1) {
+      throw new Error(`lsn ${lsn} follows ${this.lsn}: records are missing (was snapshot.json removed?)`);
+    }
+    if (Array.isArray(rec.ops)) {
+      const ops = rec.ops.map(decodeOp);
+      for (const op of ops) this.apply(op);
+    } else if (typeof rec.seq === 'string') {
+      this.seqs.set(rec.seq, expectSafeInteger(rec.value));
+    } else {
+      throw new Error('unknown record type');
+    }
+    this.lsn = lsn;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`EmbeddedStore (${this.dir}) is closed`);
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.failure) throw this.failureError();
+  }
+
+  private failureError(): Error {
+    return new Error(
+      `EmbeddedStore (${this.dir}) stopped accepting writes after a disk write failed: ` +
+        `${this.failure?.message}. Restart the process once the disk is healthy.`,
+      { cause: this.failure },
+    );
+  }
+}
+
+// ------------------------------------------------------------------ journal encoding
+
+function encodeCommit(lsn: number, ops: readonly ResolvedOp[]): string {
+  // Built by hand so stored JSON (already serialised once) is embedded as is, not re-serialised.
+  const parts = ops.map((op) => {
+    switch (op.op) {
+      case 'put':
+        return `{"op":"put","key":${JSON.stringify(op.key)},"etag":${JSON.stringify(op.etag)},"value":${op.json}}`;
+      case 'delete':
+        return `{"op":"delete","key":${JSON.stringify(op.key)}}`;
+      case 'index':
+        return `{"op":"index","index":${JSON.stringify(op.index)},"member":${JSON.stringify(op.member)},"score":${JSON.stringify(op.score)}}`;
+      case 'unindex':
+        return `{"op":"unindex","index":${JSON.stringify(op.index)},"member":${JSON.stringify(op.member)}}`;
+      case 'append':
+        return `{"op":"append","log":${JSON.stringify(op.log)},"id":${JSON.stringify(op.id)},"at":${op.at},"entry":${op.json}}`;
+    }
+  });
+  return `{"lsn":${lsn},"ops":[${parts.join(',')}]}`;
+}
+
+function decodeOp(raw: unknown): ResolvedOp {
+  if (raw === null || typeof raw !== 'object') throw new Error('op is not an object');
+  const op = raw as Record<string, unknown>;
+  switch (op.op) {
+    case 'put':
+      if (op.value === undefined) throw new Error('put without value');
+      return { op: 'put', key: expectString(op.key), etag: expectString(op.etag), json: JSON.stringify(op.value) };
+    case 'delete':
+      return { op: 'delete', key: expectString(op.key) };
+    case 'index':
+      return { op: 'index', index: expectString(op.index), member: expectString(op.member), score: expectFinite(op.score) };
+    case 'unindex':
+      return { op: 'unindex', index: expectString(op.index), member: expectString(op.member) };
+    case 'append':
+      if (op.entry === null || typeof op.entry !== 'object') throw new Error('append without entry');
+      return {
+        op: 'append',
+        log: expectString(op.log),
+        id: expectString(op.id),
+        at: expectSafeInteger(op.at),
+        json: JSON.stringify(op.entry),
+      };
+    default:
+      throw new Error(`unknown op ${JSON.stringify(op.op)}`);
+  }
+}
+
+function expectString(value: unknown): string {
+  if (typeof value !== 'string') throw new Error(`expected a string, got ${typeof value}`);
+  return value;
+}
+
+function expectSafeInteger(value: unknown): number {
+  if (!Number.isSafeInteger(value)) throw new Error(`expected an integer, got ${JSON.stringify(value)}`);
+  return value as number;
+}
+
+function expectFinite(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`expected a number, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function expectArray(value: unknown): unknown[] {
+  if (!Array.isArray(value)) throw new Error('expected an array');
+  return value;
+}
+
+// ------------------------------------------------------------------ sorted index
+
+function compareEntries(a: IndexEntry, b: IndexEntry): number {
+  return a.score - b.score || compareMembers(a.member, b.member);
+}
+
+/** Target chunk size; a chunk splits at twice this. Small enough that splices stay cheap. */
+const CHUNK = 512;
+
+/**
+ * Entries sorted by (score, member) in a list of sorted chunks, plus member -> score for moves.
+ * A position is (chunk, offset); `starts` (first global position of each chunk) turns it into a
+ * rank for count. It is rebuilt lazily after changes, O(n / CHUNK), i.e. ~2,000 additions for a
+ * million entries: negligible next to the binary searches it enables.
+ */
+class SortedIndex {
+  private readonly scores = new Map<string, number>();
+  private chunks: IndexEntry[][] = [];
+  private starts: number[] | undefined;
+
+  static from(entries: IndexEntry[]): SortedIndex {
+    const index = new SortedIndex();
+    for (const e of entries) index.scores.set(e.member, e.score);
+    if (index.scores.size !== entries.length) {
+      // Duplicate members (not written by us, but cheap to tolerate): the last one wins, as in replay.
+      index.scores.clear();
+      for (const e of entries) index.set(e.member, e.score);
+      return index;
+    }
+    // Snapshots are written in order; TimSort makes this check-and-sort O(n) for sorted input.
+    const sorted = entries.slice().sort(compareEntries);
+    for (let i = 0; i < sorted.length; i += CHUNK) index.chunks.push(sorted.slice(i, i + CHUNK));
+    return index;
+  }
+
+  get size(): number {
+    return this.scores.size;
+  }
+
+  set(member: string, score: number): void {
+    const old = this.scores.get(member);
+    if (old === score) return;
+    if (old !== undefined) this.remove({ member, score: old });
+    this.insert({ member, score });
+    this.scores.set(member, score);
+  }
+
+  delete(member: string): void {
+    const old = this.scores.get(member);
+    if (old === undefined) return;
+    this.remove({ member, score: old });
+    this.scores.delete(member);
+  }
+
+  count(min: number, max: number): number {
+    if (min > max || this.chunks.length === 0) return 0;
+    return this.rank(this.seek(max, true)) - this.rank(this.seek(min, false));
+  }
+
+  range(min: number, max: number, limit: number, reverse: boolean): IndexEntry[] {
+    if (min > max || this.chunks.length === 0 || limit === 0) return [];
+    const lo = this.seek(min, false);
+    const hi = this.seek(max, true);
+    const n = Math.min(limit, this.rank(hi) - this.rank(lo));
+    const out: IndexEntry[] = [];
+    if (!reverse) {
+      let [c, i] = lo;
+      while (out.length < n) {
+        const chunk = this.chunks[c]!;
+        const e = chunk[i]!;
+        out.push({ member: e.member, score: e.score });
+        if (++i === chunk.length) [c, i] = [c + 1, 0];
+      }
+    } else {
+      let [c, i] = hi;
+      while (out.length < n) {
+        if (i === 0) [c, i] = [c - 1, this.chunks[c - 1]!.length];
+        i -= 1;
+        const e = this.chunks[c]![i]!;
+        out.push({ member: e.member, score: e.score });
+      }
+    }
+    return out;
+  }
+
+  *entries(): IterableIterator<IndexEntry> {
+    for (const chunk of this.chunks) yield* chunk;
+  }
+
+  /** Position of the first entry with score >= `score`, or > `score` when `after`. */
+  private seek(score: number, after: boolean): [number, number] {
+    const before = after ? (s: number) => s <= score : (s: number) => s < score;
+    const chunks = this.chunks;
+    let lo = 0;
+    let hi = chunks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const chunk = chunks[mid]!;
+      if (before(chunk[chunk.length - 1]!.score)) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === chunks.length) return [lo, 0];
+    const chunk = chunks[lo]!;
+    let a = 0;
+    let b = chunk.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (before(chunk[mid]!.score)) a = mid + 1;
+      else b = mid;
+    }
+    return [lo, a];
+  }
+
+  private rank([c, i]: [number, number]): number {
+    if (c === this.chunks.length) return this.scores.size;
+    if (!this.starts) {
+      const starts: number[] = new Array(this.chunks.length);
+      let total = 0;
+      for (let k = 0; k < this.chunks.length; k++) {
+        starts[k] = total;
+        total += this.chunks[k]!.length;
+      }
+      this.starts = starts;
+    }
+    return this.starts[c]! + i;
+  }
+
+  /** The chunk that holds (or should hold) `e`: the first whose last entry is >= e. */
+  private locate(e: IndexEntry): number {
+    let lo = 0;
+    let hi = this.chunks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const chunk = this.chunks[mid]!;
+      if (compareEntries(chunk[chunk.length - 1]!, e) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return Math.min(lo, this.chunks.length - 1);
+  }
+
+  private insert(e: IndexEntry): void {
+    this.starts = undefined;
+    if (this.chunks.length === 0) {
+      this.chunks.push([e]);
+      return;
+    }
+    const c = this.locate(e);
+    const chunk = this.chunks[c]!;
+    chunk.splice(lowerBound(chunk, e), 0, e);
+    if (chunk.length > 2 * CHUNK) this.chunks.splice(c + 1, 0, chunk.splice(CHUNK));
+  }
+
+  private remove(e: IndexEntry): void {
+    this.starts = undefined;
+    const c = this.locate(e);
+    const chunk = this.chunks[c]!;
+    const i = lowerBound(chunk, e);
+    const found = chunk[i];
+    if (!found || compareEntries(found, e) !== 0) throw new Error('SortedIndex: member map and entries disagree');
+    chunk.splice(i, 1);
+    if (chunk.length === 0) this.chunks.splice(c, 1);
+  }
+}
+
+function lowerBound(chunk: readonly IndexEntry[], e: IndexEntry): number {
+  let a = 0;
+  let b = chunk.length;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (compareEntries(chunk[mid]!, e) < 0) a = mid + 1;
+    else b = mid;
+  }
+  return a;
+}
+
+// ------------------------------------------------------------------ logs
+
+interface StoredLogEntry {
+  id: string;
+  at: number;
+  json: string;
+}
+
+class LogState {
+  readonly entries: StoredLogEntry[] = [];
+  lastAt = -1;
+  lastSeq = -1;
+
+  push(entry: StoredLogEntry): void {
+    this.entries.push(entry);
+    this.lastAt = entry.at;
+    const seq = Number(entry.id.slice(entry.id.indexOf('-') + 1));
+    this.lastSeq = Number.isSafeInteger(seq) ? seq : this.lastSeq + 1;
+  }
+
+  read(from: number, to: number, limit: number): LogEntry[] {
+    const entries = this.entries;
+    // `at` never decreases (ids are issued like Redis stream ids), so the start is a binary search.
+    let a = 0;
+    let b = entries.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (entries[mid]!.at < from) a = mid + 1;
+      else b = mid;
+    }
+    const out: LogEntry[] = [];
+    for (let i = a; i < entries.length && out.length < limit; i++) {
+      const e = entries[i]!;
+      if (e.at > to) break;
+      out.push({ id: e.id, at: e.at, entry: JSON.parse(e.json) as Record<string, unknown> });
+    }
+    return out;
+  }
+}
+
+// ------------------------------------------------------------------ files
+
+function writeAll(fd: number, buf: Buffer): void {
+  let offset = 0;
+  while (offset < buf.length) offset += fs.writeSync(fd, buf, offset, buf.length - offset);
+}
+
+/** Collects small strings into ~1 MiB writes, so a big snapshot never becomes one giant string. */
+class ChunkedWriter {
+  private parts: string[] = [];
+  private size = 0;
+
+  constructor(private readonly fd: number) {}
+
+  write(text: string): void {
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size >= 1 << 20) this.flush();
+  }
+
+  flush(): void {
+    if (this.parts.length === 0) return;
+    writeAll(this.fd, Buffer.from(this.parts.join(''), 'utf8'));
+    this.parts = [];
+    this.size = 0;
+  }
+}
+
+/** A new or renamed directory entry is only durable once the directory itself is fsync'ed. */
+function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function ensureDir(dir: string): void {
+  const firstCreated = fs.mkdirSync(dir, { recursive: true });
+  if (firstCreated === undefined) return;
+  // Make the new directories themselves durable, from the innermost up to the pre-existing parent.
+  for (let d = dir; ; d = path.dirname(d)) {
+    fsyncDir(path.dirname(d));
+    if (d === firstCreated || path.dirname(d) === d) break;
+  }
+}
+
+function removeIfExists(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+function positiveOption(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new TypeError(`EmbeddedStore: ${name} must be a positive integer`);
+  return value;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+// ------------------------------------------------------------------ lock
+
+/** Dirs opened by this process: a pid check cannot tell "me, earlier" from "me, now". */
+const lockedDirs = new Set<string>();
+
+/**
+ * Takes `<dir>/LOCK` (O_EXCL, contents = pid). A lock whose pid is dead is stale (kill -9, power
+ * loss) and taken over. A lock holding our own pid, but not held by this process, is stale too:
+ * in a container the bot is often pid 1 in every incarnation.
+ */
+function acquireLock(dir: string): () => void {
+  const lockPath = path.join(dir, LOCK);
+  if (lockedDirs.has(dir)) {
+    throw new Error(`EmbeddedStore: ${dir} is already open in this process (pid ${process.pid})`);
+  }
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const fd = fs.openSync(lockPath, 'wx');
+      try {
+        fs.writeSync(fd, `${process.pid}\n`);
+      } finally {
+        fs.closeSync(fd);
+      }
+      lockedDirs.add(dir);
+      return () => releaseLock(dir, lockPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = readLock(lockPath);
+    if (holder.state === 'gone') continue;
+    if (holder.state === 'empty') {
+      // Created by O_EXCL but no pid written yet: another process is starting right now, unless
+      // the file is old (that process died between the two calls).
+      if (Date.now() - holder.mtimeMs < 10_000) throw lockedError(dir, lockPath, 'another process is taking it');
+    } else if (holder.pid !== process.pid && isAlive(holder.pid)) {
+      throw lockedError(dir, lockPath, `held by running process ${holder.pid}`);
+    }
+    takeOverStaleLock(lockPath, holder.raw);
+  }
+  throw lockedError(dir, lockPath, 'contended by several processes');
+}
+
+/**
+ * Removes a stale lock without removing a fresh one that another process might have created in
+ * between: rename is atomic, and we check that what we moved away is the stale lock we judged.
+ */
+function takeOverStaleLock(lockPath: string, staleRaw: string): void {
+  const moved = `${lockPath}.stale.${process.pid}`;
+  try {
+    fs.renameSync(lockPath, moved);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const raw = safeRead(moved);
+  if (raw !== staleRaw) {
+    // We moved a live process's fresh lock: put it back (link fails if someone took LOCK again).
+    try {
+      fs.linkSync(moved, lockPath);
+    } catch {
+      /* LOCK exists again; the holder of that one wins */
+    }
+    removeIfExists(moved);
+    throw new Error(`EmbeddedStore: ${lockPath} is contended by several starting processes; try again`);
+  }
+  removeIfExists(moved);
+}
+
+function releaseLock(dir: string, lockPath: string): void {
+  lockedDirs.delete(dir);
+  const holder = readLock(lockPath);
+  // Never delete a lock that is no longer ours (e.g. an operator removed it and someone else took it).
+  if (holder.state === 'held' && holder.pid === process.pid) removeIfExists(lockPath);
+}
+
+type LockHolder =
+  | { state: 'gone' }
+  | { state: 'empty'; raw: string; mtimeMs: number }
+  | { state: 'held'; raw: string; pid: number };
+
+function readLock(lockPath: string): LockHolder {
+  let raw: string;
+  let mtimeMs: number;
+  try {
+    raw = fs.readFileSync(lockPath, 'utf8');
+    mtimeMs = fs.statSync(lockPath).mtimeMs;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'gone' };
+    throw error;
+  }
+  const pid = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isSafeInteger(pid) || pid <= 0) return { state: 'empty', raw, mtimeMs };
+  return { state: 'held', raw, pid };
+}
+
+function safeRead(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else; that still counts as alive.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function lockedError(dir: string, lockPath: string, why: string): Error {
+  return new Error(
+    `EmbeddedStore: data dir ${dir} is locked (${why}). Two processes must never share a data dir. ` +
+      `If no other bot process uses it, delete ${lockPath}.`,
+  );
+}

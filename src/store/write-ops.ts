@@ -1,0 +1,111 @@
+import type { WriteOp } from '../ports.js';
+
+/**
+ * Validation shared by both adapters, so that a malformed commit is rejected the same way
+ * everywhere and *before* anything is written: a commit either applies completely, reports a
+ * conflict, or throws without side effects.
+ */
+
+/** A put whose value has been serialised once, so both adapters store exactly the same JSON. */
+export type PreparedOp =
+  | { op: 'put'; key: string; json: string; ifEtag?: string; ifAbsent?: boolean }
+  | { op: 'delete'; key: string; ifEtag?: string }
+  | { op: 'index'; index: string; member: string; score: number }
+  | { op: 'unindex'; index: string; member: string }
+  | { op: 'append'; log: string; json: string };
+
+export function prepareOps(ops: readonly WriteOp[]): PreparedOp[] {
+  if (!Array.isArray(ops)) throw new TypeError('commit: ops must be an array');
+  return ops.map((op, i) => prepareOp(op, i));
+}
+
+function prepareOp(op: WriteOp, i: number): PreparedOp {
+  const where = `commit: op #${i}`;
+  if (op === null || typeof op !== 'object') throw new TypeError(`${where} is not an object`);
+  switch (op.op) {
+    case 'put': {
+      requireString(op.key, `${where} (put) key`);
+      optionalString(op.ifEtag, `${where} (put) ifEtag`);
+      // JSON is the storage format of both adapters; whatever does not survive it (undefined,
+      // functions, cycles) must fail here rather than be silently turned into something else.
+      const json = JSON.stringify(op.value);
+      if (typeof json !== 'string') throw new TypeError(`${where} (put ${op.key}): value is not JSON-serialisable`);
+      return {
+        op: 'put',
+        key: op.key,
+        json,
+        ...(op.ifEtag !== undefined ? { ifEtag: op.ifEtag } : {}),
+        ...(op.ifAbsent ? { ifAbsent: true } : {}),
+      };
+    }
+    case 'delete':
+      requireString(op.key, `${where} (delete) key`);
+      optionalString(op.ifEtag, `${where} (delete) ifEtag`);
+      return { op: 'delete', key: op.key, ...(op.ifEtag !== undefined ? { ifEtag: op.ifEtag } : {}) };
+    case 'index':
+      requireString(op.index, `${where} (index) index`);
+      requireString(op.member, `${where} (index) member`);
+      // Redis accepts ±inf, JSON cannot carry it: finite scores keep the adapters identical.
+      if (typeof op.score !== 'number' || !Number.isFinite(op.score)) {
+        throw new TypeError(`${where} (index ${op.index}): score must be a finite number`);
+      }
+      return { op: 'index', index: op.index, member: op.member, score: op.score === 0 ? 0 : op.score };
+    case 'unindex':
+      requireString(op.index, `${where} (unindex) index`);
+      requireString(op.member, `${where} (unindex) member`);
+      return { op: 'unindex', index: op.index, member: op.member };
+    case 'append': {
+      requireString(op.log, `${where} (append) log`);
+      if (op.entry === null || typeof op.entry !== 'object' || Array.isArray(op.entry)) {
+        throw new TypeError(`${where} (append ${op.log}): entry must be an object`);
+      }
+      const json = JSON.stringify(op.entry);
+      if (typeof json !== 'string') throw new TypeError(`${where} (append ${op.log}): entry is not JSON-serialisable`);
+      return { op: 'append', log: op.log, json };
+    }
+    default:
+      throw new TypeError(`${where}: unknown op ${JSON.stringify((op as { op?: unknown }).op)}`);
+  }
+}
+
+export function requireString(value: unknown, what: string): asserts value is string {
+  if (typeof value !== 'string') throw new TypeError(`${what} must be a string`);
+}
+
+function optionalString(value: unknown, what: string): void {
+  if (value !== undefined && typeof value !== 'string') throw new TypeError(`${what} must be a string`);
+}
+
+/** Bounds of range/count/readLog may be ±Infinity ("everything"), never NaN. */
+export function requireBound(value: unknown, what: string): asserts value is number {
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${what} must be a number`);
+}
+
+/** `undefined` = no limit; otherwise a non-negative integer (0 returns nothing, as in Redis). */
+export function normaliseLimit(limit: number | undefined, what: string): number {
+  if (limit === undefined) return Infinity;
+  if (!Number.isInteger(limit) || limit < 0) throw new TypeError(`${what}: limit must be a non-negative integer`);
+  return limit;
+}
+
+/**
+ * Member order for equal scores. Redis compares members as bytes (UTF-8); JS `<` compares UTF-16
+ * code units, which disagrees for astral characters vs. U+E000..U+FFFF. Mapping surrogates above
+ * the BMP makes the embedded order byte-for-byte the Redis order.
+ */
+export function compareMembers(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x !== y) {
+      if (x >= 0xd800 && y >= 0xd800) {
+        if (x < 0xe000) x += 0x2800;
+        if (y < 0xe000) y += 0x2800;
+      }
+      return x - y;
+    }
+  }
+  return a.length - b.length;
+}

@@ -1,0 +1,224 @@
+import { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
+import {
+  ActivityTypes,
+  CardFactory,
+  MessageFactory,
+  TurnContext,
+  type Activity,
+  type ConversationReference,
+  type Request,
+  type Response,
+} from 'botbuilder';
+import type { Config } from '../config.js';
+import type { Actor } from '../domain/actor.js';
+import type { AppContext } from '../app/context.js';
+import { resolveActor, type IncomingIdentity } from '../app/identity.js';
+import { saveConversation } from '../app/conversations.js';
+import { helpMessage } from '../app/help.js';
+import type { CardActionResult, CommandRoute, Feature } from '../app/routes.js';
+import { nl } from '../i18n/nl.js';
+import { RateLimiter } from '../app/rate-limit.js';
+import type { OutgoingMessage } from '../ports.js';
+import { TeamsMessenger } from './messenger.js';
+import { StoreStorage } from './storage.js';
+import { incomingActivitySchema, isLoopbackServiceUrl } from './activity-schema.js';
+
+/**
+ * The only place (with the other files in src/teams) that knows the Teams SDK. It turns activities
+ * into use-case calls and use-case results into activities. Moving to another Teams SDK means
+ * rewriting this folder, nothing else (docs/adr/0001-teams-sdk.md).
+ */
+
+const ACTOR_KEY = Symbol('overlastbot.actor');
+const ACTION_INVOKE = 'adaptiveCard/action';
+
+export interface TeamsBot {
+  /** Handles POST /api/messages. */
+  handle(req: Request, res: Response): Promise<void>;
+  messenger: TeamsMessenger;
+}
+
+export function createTeamsBot(options: { ctx: AppContext; config: Config; features: Feature[] }): TeamsBot {
+  const { ctx, config, features } = options;
+  const adapter = config.auth
+    ? new TeamsAdapter({
+        MicrosoftAppId: config.auth.appId,
+        MicrosoftAppPassword: config.auth.appPassword,
+        MicrosoftAppType: config.auth.appTenantId ? 'SingleTenant' : 'MultiTenant',
+        ...(config.auth.appTenantId ? { MicrosoftAppTenantId: config.auth.appTenantId } : {}),
+      })
+    : new TeamsAdapter();
+
+  const app = new Application<TurnState>({
+    adapter,
+    storage: new StoreStorage(ctx.store),
+    ...(config.auth ? { botAppId: config.auth.appId } : {}),
+    removeRecipientMention: true,
+    startTypingTimer: false,
+    longRunningMessages: false,
+    turnStateFactory: () => new TurnState(),
+  });
+
+  const commands: CommandRoute[] = features.flatMap((f) => f.commands);
+  const actorOf = (context: TurnContext): Actor => {
+    const actor = context.turnState.get(ACTOR_KEY) as Actor | undefined;
+    if (!actor) throw new Error('Unexpected turn without a resolved actor');
+    return actor;
+  };
+
+  // Installation: the Dutch welcome with the role-specific help card.
+  app.conversationUpdate('membersAdded', async (context) => {
+    const botId = context.activity.recipient?.id;
+    if (context.activity.membersAdded?.some((m) => m.id === botId)) {
+      await send(context, helpMessage(actorOf(context), commands, true));
+    }
+  });
+  // The conversation reference is stored by the gate below; nothing else to do on install/uninstall.
+  app.activity('installationUpdate', async () => {});
+
+  for (const command of commands) {
+    app.message(
+      async (context) => context.activity.type === ActivityTypes.Message && command.match.test(normaliseText(context.activity.text)),
+      async (context) => {
+        const replies = await command.run(ctx, actorOf(context), (context.activity.text ?? '').trim());
+        for (const reply of replies) await send(context, reply);
+      },
+    );
+  }
+  // Catch-all: unknown text gets the help card (issue: "help is also the fallback").
+  app.activity(ActivityTypes.Message, async (context) => {
+    await send(context, helpMessage(actorOf(context), commands));
+  });
+
+  for (const feature of features) {
+    for (const action of feature.actions) {
+      app.adaptiveCards.actionExecute(action.verb, async (context, _state, data) => toInvokeResult(await action.run(ctx, actorOf(context), data)));
+    }
+  }
+  // A verb nobody answers (an old card, a forged payload): a clear message instead of an error.
+  app.adaptiveCards.actionExecute(/.*/, async (context) => {
+    ctx.log.warn({ event: 'card.unknown-verb', actor: actorOf(context).id }, 'unknown Action.Execute verb');
+    return nl.general.unknownAction;
+  });
+
+  // Any other invoke (a name we do not implement, or none): a 4xx instead of botbuilder's 501.
+  app.activity(ActivityTypes.Invoke, async (context) => {
+    ctx.log.warn({ event: 'invoke.unsupported', name: String(context.activity.name ?? '').slice(0, 64) }, 'unsupported invoke');
+    await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 400, body: { code: 'NotSupported' } } });
+  });
+
+  app.error(async (context, error) => {
+    ctx.log.error({ event: 'turn.error', err: { type: error.name, message: error.message, stack: error.stack } }, 'turn failed');
+    await replyRefusal(context, nl.general.tryAgainLater).catch(() => undefined);
+  });
+
+  const limiter = new RateLimiter(config.rateLimitPerMinute);
+  const policy = { allowChannelIdFallback: !config.auth, ...(config.tenantId ? { tenantId: config.tenantId } : {}) };
+
+  async function logic(context: TurnContext): Promise<void> {
+    const activity = context.activity;
+    const who: IncomingIdentity = {
+      ...(activity.from?.aadObjectId ? { aadObjectId: activity.from.aadObjectId } : {}),
+      ...(activity.from?.id ? { channelUserId: activity.from.id } : {}),
+      ...(tenantOf(activity) ? { tenantId: tenantOf(activity) } : {}),
+    };
+    const identity = await resolveActor(ctx, who, policy);
+    if (!identity.ok) {
+      if (shouldAnswer(activity)) await replyRefusal(context, identity.message);
+      // Every invoke needs an answer; without one botbuilder replies 501.
+      else if (activity.type === ActivityTypes.Invoke)
+        await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 403, body: { code: 'Forbidden' } } });
+      return;
+    }
+    if (countsAsAction(activity) && !limiter.tryTake(identity.actor.id, ctx.clock.now().getTime())) {
+      ctx.log.warn({ event: 'rate-limited', actor: identity.actor.id }, 'user over the rate limit');
+      await replyRefusal(context, nl.general.rateLimited);
+      return;
+    }
+    context.turnState.set(ACTOR_KEY, identity.actor);
+    if (isPersonal(activity)) {
+      const reference = TurnContext.getConversationReference(activity) as Record<string, unknown>;
+      await saveConversation(ctx, identity.actor.id, reference);
+    }
+    await app.run(context);
+  }
+
+  return {
+    handle: async (req, res) => {
+      const parsed = incomingActivitySchema.safeParse(req.body);
+      if (!parsed.success) {
+        ctx.log.warn({ event: 'activity.invalid', fields: parsed.error.issues.slice(0, 5).map((i) => i.path.join('.')) }, 'malformed activity refused');
+        res.status(400);
+        res.send({ error: 'invalid activity' });
+        res.end();
+        return;
+      }
+      if (!config.auth && !isLoopbackServiceUrl(parsed.data.serviceUrl)) {
+        ctx.log.warn({ event: 'activity.refused', reason: 'non-loopback-service-url' }, 'serviceUrl refused without authentication');
+        res.status(403);
+        res.send({ error: 'serviceUrl not allowed without authentication' });
+        res.end();
+        return;
+      }
+      await adapter.process(req, res, logic);
+    },
+    messenger: new TeamsMessenger(adapter, ctx, config.auth?.appId ?? ''),
+  };
+}
+
+/** Lower-cased, trimmed, single-spaced text for command matching. */
+export function normaliseText(text: string | undefined): string {
+  return (text ?? '').replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
+function tenantOf(activity: Activity): string | undefined {
+  const channelTenant = (activity.channelData as { tenant?: { id?: unknown } } | undefined)?.tenant?.id;
+  if (typeof channelTenant === 'string') return channelTenant;
+  return activity.conversation?.tenantId;
+}
+
+/** What a person does (typing, clicking), as opposed to lifecycle events like installs. */
+function countsAsAction(activity: Activity): boolean {
+  return activity.type === ActivityTypes.Message || (activity.type === ActivityTypes.Invoke && activity.name === ACTION_INVOKE);
+}
+
+function isPersonal(activity: Activity): boolean {
+  return activity.conversation?.conversationType === 'personal';
+}
+
+/** Refusals are answered where the user will see them: messages, installs and card clicks. */
+function shouldAnswer(activity: Activity): boolean {
+  if (activity.type === ActivityTypes.Message) return true;
+  if (activity.type === ActivityTypes.Invoke) return activity.name === ACTION_INVOKE;
+  if (activity.type === ActivityTypes.ConversationUpdate)
+    return !!activity.membersAdded?.some((m) => m.id === activity.recipient?.id);
+  return false;
+}
+
+async function replyRefusal(context: TurnContext, text: string): Promise<void> {
+  if (context.activity.type === ActivityTypes.Invoke && context.activity.name === ACTION_INVOKE) {
+    await context.sendActivity({
+      type: ActivityTypes.InvokeResponse,
+      value: { status: 200, body: { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text } },
+    });
+    return;
+  }
+  await context.sendActivity(text);
+}
+
+function toInvokeResult(result: CardActionResult) {
+  return result.kind === 'card' ? (result.card as never) : result.text;
+}
+
+async function send(context: TurnContext, message: OutgoingMessage): Promise<void> {
+  await context.sendActivity(toActivity(message));
+}
+
+export function toActivity(message: OutgoingMessage): Partial<Activity> {
+  if (message.kind === 'text') return MessageFactory.text(message.text);
+  const activity = MessageFactory.attachment(CardFactory.adaptiveCard(message.card));
+  if (message.summary) activity.summary = message.summary;
+  return activity;
+}
+
+export type { ConversationReference };

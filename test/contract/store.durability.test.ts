@@ -1,0 +1,306 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EmbeddedStore } from '../../src/store/embedded.js';
+import { recordValue } from '../support/fixtures/embedded-writer.js';
+
+/**
+ * What "once commit() resolves, the data is durable" means for the embedded store, tested the
+ * hard way: a real process killed with SIGKILL mid-write, files damaged by hand, and the
+ * intermediate states of a compaction reproduced on disk.
+ */
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const writerScript = path.join(root, 'test/support/fixtures/embedded-writer.ts');
+
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovb-durability-'));
+  dirs.push(dir);
+  return dir;
+}
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Writer {
+  child: ChildProcess;
+  /** Highest n the writer printed `ACK n` for. */
+  acked(): number;
+  /** Resolves once `ACK n` (or a later one) was printed; rejects if the writer dies first. */
+  waitForAck(n: number): Promise<void>;
+  exited: Promise<void>;
+}
+
+function startWriter(dir: string, compactAfterRecords?: number): Writer {
+  const args = ['--import', 'tsx', writerScript, dir];
+  if (compactAfterRecords) args.push(String(compactAfterRecords));
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let acked = 0;
+  let buffered = '';
+  let stderr = '';
+  const waiters: { n: number; resolve: () => void; reject: (error: Error) => void }[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      const match = /^ACK (\d+)$/.exec(line);
+      if (match) acked = Math.max(acked, Number(match[1]));
+    }
+    for (const w of waiters.filter((w) => acked >= w.n)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      for (const w of waiters.splice(0)) {
+        w.reject(new Error(`writer exited (code ${code}, signal ${signal}) after ACK ${acked}:\n${stderr}`));
+      }
+      resolve();
+    });
+  });
+  return {
+    child,
+    acked: () => acked,
+    waitForAck: (n) =>
+      acked >= n ? Promise.resolve() : new Promise((resolve, reject) => waiters.push({ n, resolve, reject })),
+    exited,
+  };
+}
+
+async function killHard(writer: Writer): Promise<number> {
+  writer.child.kill('SIGKILL');
+  // 'exit' comes after the child is reaped, so its pid is really gone when the store checks LOCK.
+  await writer.exited;
+  expect(writer.child.signalCode).toBe('SIGKILL');
+  return writer.acked();
+}
+
+/**
+ * Opens the dir and checks the writer's data: every ACKed record, and whatever else made it to
+ * disk, must be complete and intact, in a gapless prefix (the writer commits one at a time).
+ */
+async function verifyWriterData(dir: string, acked: number): Promise<number> {
+  const store = await EmbeddedStore.open(dir);
+  try {
+    const total = await store.count('records', -Infinity, Infinity);
+    expect(total).toBeGreaterThanOrEqual(acked);
+    const keys = Array.from({ length: total }, (_, i) => `rec:${i + 1}`);
+    const docs = await store.getMany(keys);
+    const wrong = docs.flatMap((doc, i) => (isDeepEqual(doc?.value, recordValue(i + 1)) ? [] : [keys[i]]));
+    expect(wrong).toEqual([]);
+    expect(await store.get(`rec:${total + 1}`)).toBeUndefined();
+    expect((await store.range('records', -Infinity, Infinity)).map((e) => e.member)).toEqual(keys);
+    const log = await store.readLog('writes', -Infinity, Infinity);
+    expect(log.map((e) => e.entry.n)).toEqual(keys.map((_, i) => i + 1));
+    // nextSeq runs before each commit, so it may be one ahead of the records, never behind.
+    expect(await store.nextSeq('records')).toBeGreaterThan(total);
+    return total;
+  } finally {
+    await store.close();
+  }
+}
+
+function isDeepEqual(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+const journalOf = (dir: string) => path.join(dir, 'journal.jsonl');
+
+async function writeRecords(store: EmbeddedStore, from: number, to: number): Promise<Record<string, string>> {
+  const etags: Record<string, string> = {};
+  for (let n = from; n <= to; n++) {
+    await store.nextSeq('records');
+    const result = await store.commit([
+      { op: 'put', key: `rec:${n}`, value: recordValue(n) },
+      { op: 'index', index: 'records', member: `rec:${n}`, score: n },
+      { op: 'append', log: 'writes', entry: { n } },
+    ]);
+    if (!result.ok) throw new Error('unexpected conflict');
+    Object.assign(etags, result.etags);
+  }
+  return etags;
+}
+
+describe('EmbeddedStore durability', () => {
+  it('every acknowledged commit survives kill -9 of the writing process', async () => {
+    const dir = tempDir();
+    const writer = startWriter(dir);
+    await writer.waitForAck(150);
+    // While the writer runs, its LOCK keeps everyone else out.
+    await expect(EmbeddedStore.open(dir)).rejects.toThrow(/locked \(held by running process \d+\)/);
+    const acked = await killHard(writer);
+    expect(acked).toBeGreaterThanOrEqual(150);
+    await verifyWriterData(dir, acked);
+  });
+
+  it('with compaction, acknowledged commits survive repeated kill -9 (before and after snapshots)', async () => {
+    const dir = tempDir();
+    let acked = 0;
+    for (let round = 1; round <= 3; round++) {
+      // The writer continues after what the previous round left on disk.
+      const resumeAt = await countRecords(dir);
+      const writer = startWriter(dir, 25);
+      await writer.waitForAck(resumeAt + 120);
+      acked = await killHard(writer);
+      expect(fs.existsSync(path.join(dir, 'snapshot.json'))).toBe(true);
+      await verifyWriterData(dir, acked);
+    }
+    expect(acked).toBeGreaterThanOrEqual(360);
+  });
+
+  it('a torn last journal line (killed mid-write) is ignored and cut off', async () => {
+    const dir = tempDir();
+    let store = await EmbeddedStore.open(dir);
+    const etags = await writeRecords(store, 1, 3);
+    await store.close();
+    const journal = journalOf(dir);
+    const intactSize = fs.statSync(journal).size;
+    fs.appendFileSync(journal, '{"lsn":7,"ops":[{"op":"put","key":"rec:4","etag":"x","va');
+
+    store = await EmbeddedStore.open(dir);
+    expect(fs.statSync(journal).size).toBe(intactSize);
+    expect(await store.get('rec:3')).toEqual({ value: recordValue(3), etag: etags['rec:3'] });
+    expect(await store.get('rec:4')).toBeUndefined();
+    // The next record must start on a clean line, not after the garbage.
+    await writeRecords(store, 4, 4);
+    await store.close();
+    expect(await verifyWriterData(dir, 4)).toBe(4);
+  });
+
+  it('a damaged line before the end refuses to open instead of silently dropping data', async () => {
+    const dir = tempDir();
+    const store = await EmbeddedStore.open(dir);
+    await writeRecords(store, 1, 3);
+    await store.close();
+    const lines = fs.readFileSync(journalOf(dir), 'utf8').split('\n');
+    lines[2] = lines[2]!.slice(0, 20);
+    fs.writeFileSync(journalOf(dir), lines.join('\n'));
+    await expect(EmbeddedStore.open(dir)).rejects.toThrow(/journal\.jsonl line 3 is corrupt/);
+    // A failed open must not leave the dir locked.
+    expect(fs.existsSync(path.join(dir, 'LOCK'))).toBe(false);
+  });
+
+  it('compaction keeps all data, etags and sequences; the journal restarts small', async () => {
+    const dir = tempDir();
+    let store = await EmbeddedStore.open(dir, { compactAfterRecords: 10 });
+    const etags = await writeRecords(store, 1, 35);
+    // 70 records were written with a threshold of 10: several snapshots, a short journal.
+    expect(fs.existsSync(path.join(dir, 'snapshot.json'))).toBe(true);
+    expect(fs.readFileSync(journalOf(dir), 'utf8').split('\n').filter(Boolean).length).toBeLessThan(10);
+    await store.close();
+
+    store = await EmbeddedStore.open(dir);
+    const docs = await store.getMany(Object.keys(etags));
+    expect(docs.map((d) => d?.etag)).toEqual(Object.values(etags));
+    await store.close();
+    expect(await verifyWriterData(dir, 35)).toBe(35);
+  });
+
+  it('a crash between snapshot rename and journal truncate does not apply anything twice', async () => {
+    const dir = tempDir();
+    let store = await EmbeddedStore.open(dir);
+    await writeRecords(store, 1, 10);
+    const journalBefore = fs.readFileSync(journalOf(dir));
+    await store.compact();
+    expect(fs.statSync(journalOf(dir)).size).toBe(0);
+    await store.close();
+    // The state on disk if the process had died right before truncating the journal.
+    fs.writeFileSync(journalOf(dir), journalBefore);
+
+    store = await EmbeddedStore.open(dir);
+    expect(await store.readLog('writes', -Infinity, Infinity)).toHaveLength(10);
+    expect(await store.nextSeq('records')).toBe(11);
+    await store.close();
+    expect(await verifyWriterData(dir, 10)).toBe(10);
+
+    store = await EmbeddedStore.open(dir);
+    await writeRecords(store, 11, 12);
+    await store.close();
+    expect(await verifyWriterData(dir, 12)).toBe(12);
+  });
+
+  it('a leftover temp snapshot (crash while writing it) is ignored and removed', async () => {
+    const dir = tempDir();
+    let store = await EmbeddedStore.open(dir);
+    await writeRecords(store, 1, 5);
+    await store.close();
+    const tmp = path.join(dir, 'snapshot.json.tmp');
+    fs.writeFileSync(tmp, '{"format":"overlastbot-embedded-snapshot","version":1,"lsn":99,"seqs":[[');
+    store = await EmbeddedStore.open(dir);
+    await store.close();
+    expect(fs.existsSync(tmp)).toBe(false);
+    expect(await verifyWriterData(dir, 5)).toBe(5);
+  });
+
+  it('refuses a journal with missing records (e.g. snapshot.json deleted after a compaction)', async () => {
+    const dir = tempDir();
+    const store = await EmbeddedStore.open(dir);
+    await writeRecords(store, 1, 3);
+    await store.compact();
+    await writeRecords(store, 4, 4);
+    await store.close();
+    fs.rmSync(path.join(dir, 'snapshot.json'));
+    await expect(EmbeddedStore.open(dir)).rejects.toThrow(/records are missing/);
+  });
+
+  it('creates a missing data dir, including parents', async () => {
+    const dir = path.join(tempDir(), 'nested', 'data');
+    const store = await EmbeddedStore.open(dir);
+    await writeRecords(store, 1, 1);
+    await store.close();
+    expect(fs.existsSync(journalOf(dir))).toBe(true);
+    expect(await verifyWriterData(dir, 1)).toBe(1);
+  });
+});
+
+describe('EmbeddedStore lock', () => {
+  it('the same dir cannot be opened twice at once, and can again after close', async () => {
+    const dir = tempDir();
+    const first = await EmbeddedStore.open(dir);
+    await expect(EmbeddedStore.open(dir)).rejects.toThrow(/already open in this process/);
+    expect(fs.readFileSync(path.join(dir, 'LOCK'), 'utf8').trim()).toBe(String(process.pid));
+    await first.close();
+    expect(fs.existsSync(path.join(dir, 'LOCK'))).toBe(false);
+    const second = await EmbeddedStore.open(dir);
+    await second.close();
+  });
+
+  it('a LOCK of a running process blocks; once that process is dead the lock is taken over', async () => {
+    const dir = tempDir();
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(other);
+    const exited = new Promise((resolve) => other.once('exit', resolve));
+    fs.writeFileSync(path.join(dir, 'LOCK'), `${other.pid}\n`);
+
+    await expect(EmbeddedStore.open(dir)).rejects.toThrow(
+      new RegExp(`locked \\(held by running process ${other.pid}\\).*delete .*LOCK`),
+    );
+    other.kill('SIGKILL');
+    await exited;
+
+    const store = await EmbeddedStore.open(dir);
+    expect(fs.readFileSync(path.join(dir, 'LOCK'), 'utf8').trim()).toBe(String(process.pid));
+    await store.close();
+  });
+});
+
+async function countRecords(dir: string): Promise<number> {
+  const store = await EmbeddedStore.open(dir);
+  try {
+    return await store.count('records', -Infinity, Infinity);
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { decide, isAllowed, type Action, type CaseFacts, type PersonDataFacts, type Resource } from '../../src/domain/access.js';
+import type { Actor } from '../../src/domain/actor.js';
+import type { OrganisationKind, Role } from '../../src/domain/directory.js';
+
+/**
+ * The access policy as one table: every role the process knows × every action × the resource
+ * variants that change the answer (level, involvement, police data, covenant). A = allow, D = deny.
+ */
+
+function actor(id: string, org: string, kind: OrganisationKind, roles: Role[], districts: string[] = [], covenant = true): Actor {
+  return { id, name: id, roles, organisation: { id: org, name: org, kind, covenant }, districts };
+}
+
+const COLUMNS = {
+  'partner of involved org': actor('u-jw', 'jongerenwerk', 'jongerenwerk', ['partner'], ['crabbehof']),
+  'partner of other org': actor('u-wb', 'woonbron', 'woningcorporatie', ['partner'], ['crabbehof']),
+  'police partner': actor('u-pol', 'politie', 'politie', ['partner'], ['crabbehof']),
+  'non-covenant org user': actor('u-school', 'school', 'school', ['partner'], ['crabbehof'], false),
+  'wijkmanager of the district': actor('u-wm', 'gemeente', 'gemeente', ['wijkmanager'], ['crabbehof']),
+  'wijkmanager of another district': actor('u-wm2', 'gemeente', 'gemeente', ['wijkmanager'], ['binnenstad']),
+  voorzitter: actor('u-vz', 'gemeente', 'gemeente', ['voorzitter']),
+  'regisseur-it': actor('u-rit', 'gemeente', 'gemeente', ['regisseur-it']),
+  beheerder: actor('u-bh', 'gemeente', 'gemeente', ['beheerder']),
+} as const;
+const actors = Object.entries(COLUMNS);
+
+const kase = (level: CaseFacts['level'], policeInvolved = false): Resource => ({
+  type: 'case',
+  case: {
+    level,
+    district: 'crabbehof',
+    directorOrganisation: policeInvolved ? 'politie' : 'jongerenwerk',
+    involvedOrganisations: policeInvolved ? ['politie', 'jongerenwerk', 'school'] : ['jongerenwerk'],
+  },
+});
+const personData = (data: PersonDataFacts): Resource => ({ type: 'person-data', data });
+const system: Resource = { type: 'system' };
+
+// Columns, in order: involved partner · other partner · police · non-covenant · wijkmanager ·
+// wijkmanager elsewhere · voorzitter · regisseur-it · beheerder.
+const TABLE: [string, Action, Resource, string][] = [
+  ['any registered user may use the bot', 'bot.use', system, 'A A A A A A A A A'],
+  ['partners and municipal roles report', 'signal.create', { type: 'district', district: 'crabbehof' }, 'A A A A A A A A D'],
+  ['only police records police contacts', 'police-contact.create', system, 'D D A D D D D D D'],
+  ['only the beheerder exports the audit log', 'audit.export', system, 'D D D D D D D D A'],
+  // case.read: involved organisations at every level, plus the municipal roles for the district.
+  ['read hinder case', 'case.read', kase('hinder'), 'A D D D A D A A D'],
+  ['read overlast case', 'case.read', kase('overlast'), 'A D D D A D A A D'],
+  ['read ernstig case', 'case.read', kase('ernstig'), 'A D D D A D A A D'],
+  ['read hinder case with police and school involved', 'case.read', kase('hinder', true), 'A D A A A D A A D'],
+  ['read overlast case with police and school involved', 'case.read', kase('overlast', true), 'A D A A A D A A D'],
+  // case.pass-on: only involved partners, only at hinder (§3); from overlast the wijkmanager directs.
+  ['pass on hinder case', 'case.pass-on', kase('hinder'), 'A D D D D D D D D'],
+  ['pass on overlast case', 'case.pass-on', kase('overlast'), 'D D D D D D D D D'],
+  ['pass on ernstig case', 'case.pass-on', kase('ernstig'), 'D D D D D D D D D'],
+  ['pass on hinder case with police and school involved', 'case.pass-on', kase('hinder', true), 'A D A A D D D D D'],
+  // case.change-level: decisions of the municipality's roles for the district (§1, §4–5).
+  ['change level of hinder case', 'case.change-level', kase('hinder'), 'D D D D A D A A D'],
+  ['change level of overlast case', 'case.change-level', kase('overlast'), 'D D D D A D A A D'],
+  ['change level of ernstig case with police involved', 'case.change-level', kase('ernstig', true), 'D D D D A D A A D'],
+  // person-data.read: reporting organisation + municipality; police data: municipality only (WPG).
+  [
+    'person data from a partner',
+    'person-data.read',
+    personData({ reporterOrganisation: 'jongerenwerk', fromPolice: false, district: 'crabbehof' }),
+    'A D D D A D A A D',
+  ],
+  [
+    'person data from the police',
+    'person-data.read',
+    personData({ reporterOrganisation: 'politie', fromPolice: true, district: 'crabbehof' }),
+    'D D A D A D A A D',
+  ],
+  [
+    'person data from a non-covenant organisation',
+    'person-data.read',
+    personData({ reporterOrganisation: 'school', fromPolice: false, district: 'crabbehof' }),
+    'D D D D A D A A D',
+  ],
+  // A resource of the wrong type is denied, never allowed by accident.
+  ['case read without a case', 'case.read', system, 'D D D D D D D D D'],
+  ['pass on without a case', 'case.pass-on', personData({ reporterOrganisation: 'x', fromPolice: false, district: 'crabbehof' }), 'D D D D D D D D D'],
+  ['change level without a case', 'case.change-level', system, 'D D D D D D D D D'],
+  ['person data without person data', 'person-data.read', kase('hinder'), 'D D D D D D D D D'],
+];
+
+const ALL_ACTIONS: Action[] = [
+  'bot.use',
+  'signal.create',
+  'police-contact.create',
+  'case.read',
+  'case.pass-on',
+  'case.change-level',
+  'person-data.read',
+  'audit.export',
+];
+
+describe('access policy table', () => {
+  it('covers every action', () => {
+    expect(new Set(TABLE.map((row) => row[1]))).toEqual(new Set(ALL_ACTIONS));
+  });
+
+  for (const [label, action, resource, expected] of TABLE) {
+    const columns = expected.trim().split(/\s+/);
+    it(`${label} (${action})`, () => {
+      expect(columns).toHaveLength(actors.length);
+      const got = actors.map(([, a]) => (isAllowed(decide(a, action, resource)) ? 'A' : 'D'));
+      // Compare as a labelled record, so a failure names the role.
+      expect(Object.fromEntries(actors.map(([name], i) => [name, got[i]]))).toEqual(
+        Object.fromEntries(actors.map(([name], i) => [name, columns[i]])),
+      );
+    });
+  }
+});
+
+describe('access policy: deny reasons say why', () => {
+  const reason = (a: Actor, action: Action, resource: Resource) => {
+    const d = decide(a, action, resource);
+    return d.effect === 'allow' ? 'allow' : d.reason;
+  };
+  const policeData = personData({ reporterOrganisation: 'politie', fromPolice: true, district: 'crabbehof' });
+
+  it.each([
+    ['partner of involved org', 'person-data.read', policeData, 'police-data-wpg'],
+    ['non-covenant org user', 'person-data.read', policeData, 'non-covenant'],
+    ['partner of other org', 'case.read', kase('hinder'), 'not-involved'],
+    ['partner of involved org', 'case.pass-on', kase('overlast'), 'role-required'],
+    ['wijkmanager of another district', 'case.change-level', kase('hinder'), 'wrong-district'],
+    ['partner of involved org', 'case.change-level', kase('hinder'), 'role-required'],
+    ['beheerder', 'signal.create', system, 'role-required'],
+    ['partner of involved org', 'case.read', system, 'unknown-action'],
+  ] as const)('%s, %s → %s', (who, action, resource, expected) => {
+    expect(reason(COLUMNS[who], action, resource)).toBe(expected);
+  });
+});
