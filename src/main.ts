@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, type Config } from './config.js';
 import { DirectoryError, loadDirectory, type Directory } from './domain/directory.js';
@@ -8,6 +9,7 @@ import { createTeamsBot } from './teams/bot.js';
 import type { AppContext } from './app/context.js';
 import { helpFeature } from './app/help.js';
 import { signalsFeature } from './app/signals.js';
+import { adminFeature } from './app/admin.js';
 import type { Feature } from './app/routes.js';
 import { systemClock, type Clock, type Messenger, type Store } from './ports.js';
 import { nl } from './i18n/nl.js';
@@ -32,10 +34,10 @@ export interface StartOptions {
 }
 
 /** The features of the bot, in route order; help's catch-all is added by the Teams layer last. */
-export function buildFeatures(): Feature[] {
+export function buildFeatures(config: Pick<Config, 'dataDir'>): Feature[] {
   const features: Feature[] = [];
   const all = () => features.flatMap((f) => f.commands);
-  features.push(signalsFeature, helpFeature(all));
+  features.push(signalsFeature, adminFeature({ exportDir: join(config.dataDir, 'exports') }), helpFeature(all));
   return features;
 }
 
@@ -44,7 +46,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const directory = options.directory ?? loadDirectory(config.directoryFile);
   const store = options.store ?? (await openStore({ dataDir: config.dataDir, ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}) }));
   const ctx: AppContext = { store, directory, clock: options.clock ?? systemClock, log, timeZone: config.timeZone };
-  const bot = createTeamsBot({ ctx, config, features: buildFeatures() });
+  const bot = createTeamsBot({ ctx, config, features: buildFeatures(config) });
   const http = createHttpServer({ handleMessage: bot.handle, store, log, maxBodyBytes: config.maxBodyBytes });
   const { port, url } = await http.listen(config.port, config.host);
 

@@ -33,6 +33,23 @@ export const nl = {
       'Deze Overlastbot is alleen beschikbaar binnen de eigen organisatie (tenant) van de gemeente. Je verzoek is geweigerd.',
   },
 
+  // --- administration (beheerder) -----------------------------------------------------------------
+  admin: {
+    title: 'Auditlog exporteren',
+    intro: 'Wie heeft wat ingezien of gewijzigd, inclusief weigeringen. Voor de DPIA of een verzoek van een betrokkene.',
+    from: 'Van (datum)',
+    to: 'Tot en met (datum)',
+    submit: 'Exporteren',
+    badDate: 'Vul twee geldige datums in (jjjj-mm-dd), bijvoorbeeld: audit 2026-11-01 2026-11-25.',
+    toBeforeFrom: 'De einddatum ligt vóór de begindatum.',
+    periodTooLong: (days: number) => `Een export beslaat hoogstens ${days} dagen. Kies een kortere periode.`,
+    denied: 'Alleen een beheerder kan het auditlog exporteren.',
+    exported: (n: number, from: string, to: string) =>
+      `${n} ${n === 1 ? 'regel' : 'regels'} van ${from} tot en met ${to} (CSV):`,
+    exportedToFile: (n: number, from: string, to: string, file: string) =>
+      `${n} regels van ${from} tot en met ${to}: te veel voor de chat. Het CSV-bestand staat op de server: ${file}`,
+  },
+
   // --- help and welcome ----------------------------------------------------------------------------
   help: {
     welcomeTitle: 'Welkom bij de Overlastbot',

@@ -1,0 +1,42 @@
+import type { OutgoingMessage } from '../ports.js';
+
+/**
+ * The durable outbox: every proactive notice (escalation notices, summons, reminders, feedback
+ * requests) is a job, delivered to the recipient's personal chat exactly once or reported as failed.
+ * Implemented in src/app/outbox-service.ts on top of the Jobs and Messenger ports.
+ *
+ * This file is the contract the features code against.
+ */
+export interface Notice {
+  /**
+   * Unique and stable for what the notice is about (e.g. `escalation:vaker-op-plek:<caseId>:<userId>`,
+   * `summons:<meetingId>:<userId>`): sending the same id twice delivers once.
+   */
+  id: string;
+  /** Directory user id of the recipient. Notices only ever go to personal chats. */
+  recipient: string;
+  message: OutgoingMessage;
+  /** Deliver at this time (reminders); default now. */
+  deliverAt?: Date;
+  /**
+   * Who is told when the notice cannot be delivered (blocked, removed the app, no conversation yet),
+   * typically the case's director. Omit for notices whose failure only needs recording.
+   */
+  reportFailureTo?: string;
+  /** A non-personal description for the failure report and logs, e.g. "oproep casusoverleg C-2026-00012". */
+  about: string;
+}
+
+export type NoticeStatus =
+  | { state: 'pending'; attempts: number; waitingForConversation?: boolean }
+  | { state: 'delivered'; at: string; activityId?: string }
+  | { state: 'failed'; at: string; reason: string }
+  | { state: 'cancelled'; at: string };
+
+export interface Outbox {
+  /** Durably queues the notice; `queued: false` when a notice with this id exists already. */
+  send(notice: Notice): Promise<{ queued: boolean }>;
+  /** Cancels a notice that has not been delivered yet (a cancelled meeting's reminders). */
+  cancel(id: string): Promise<boolean>;
+  status(id: string): Promise<NoticeStatus | undefined>;
+}
