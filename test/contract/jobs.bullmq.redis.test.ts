@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { BullMqJobs, toBullMqId } from '../../src/jobs/bullmq.js';
+import { openJobs } from '../../src/jobs/index.js';
+import { systemClock } from '../../src/ports.js';
+import { RedisStore } from '../../src/store/redis.js';
+import { REDIS_SERVER_MISSING } from '../support/redis-server.js';
+import { jobsContract, type JobsFixture, type JobsFixtureOptions } from './jobs.contract.js';
+
+/** Fails (never skips) when the run has no redis-server: a skipped test would hide the gap. */
+function redisUrl(): string {
+  const url = inject('redisUrl');
+  if (!url) {
+    throw new Error(`No redis-server in this run (see the warning at the start of the run). ${REDIS_SERVER_MISSING}`);
+  }
+  return url;
+}
+
+/** Every test gets its own BullMQ prefix on the shared server; this removes its keys afterwards. */
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const client = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await client.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await client.quit();
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function bullMqFixture(options: JobsFixtureOptions): Promise<JobsFixture> {
+  const url = redisUrl();
+  const prefix = `test-jobs-${randomUUID()}`;
+  let live: BullMqJobs[] = [];
+  const create = (): BullMqJobs => {
+    const jobs = new BullMqJobs({ ...options, redisUrl: url, prefix, concurrency: 4 });
+    live.push(jobs);
+    return jobs;
+  };
+  const stopAll = async () => {
+    await Promise.all(live.map((jobs) => jobs.stop()));
+    live = [];
+  };
+  return {
+    jobs: create(),
+    now: () => new Date(),
+    // BullMQ runs on Redis' and the workers' real time.
+    advance: (ms) => sleep(ms),
+    async restart() {
+      await stopAll();
+      return create();
+    },
+    async twin() {
+      return create();
+    },
+    async cleanup() {
+      await stopAll();
+      await deleteKeys(url, prefix);
+    },
+  };
+}
+
+jobsContract('bullmq on redis', bullMqFixture);
+
+describe('BullMqJobs', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  function jobsWithPrefix(extra: Partial<ConstructorParameters<typeof BullMqJobs>[0]> = {}) {
+    const url = redisUrl();
+    const prefix = `test-jobs-${randomUUID()}`;
+    const jobs = new BullMqJobs({ redisUrl: url, prefix, ...extra });
+    cleanups.push(() => deleteKeys(url, prefix));
+    cleanups.push(() => jobs.stop());
+    return { jobs, url, prefix };
+  }
+
+  it('keeps every key under its prefix', async () => {
+    const { jobs, url, prefix } = jobsWithPrefix();
+    jobs.register('notice', async () => ({ status: 'done' }));
+    await jobs.start();
+    await jobs.enqueue({ id: 'notice:1', type: 'notice', payload: {}, runAt: new Date(Date.now() + 60_000) });
+    const spy = new Redis(url);
+    try {
+      const keys = await spy.keys('*');
+      const ours = keys.filter((key) => key.startsWith(`${prefix}:`));
+      expect(ours.length).toBeGreaterThan(0);
+      expect(ours.some((key) => key.endsWith(`:${toBullMqId('notice:1')}`))).toBe(true);
+    } finally {
+      await spy.quit();
+    }
+  });
+
+  it('keeps a failed job in Redis with its reason, for reporting', async () => {
+    const { jobs, url, prefix } = jobsWithPrefix({ maxAttempts: 1 });
+    jobs.register('notice', async () => ({ status: 'failed', reason: '403 MessageWritesBlocked' }));
+    await jobs.start();
+    await jobs.enqueue({ id: 'notice:gone', type: 'notice', payload: { userId: 'aad-9' } });
+    const queue = new Queue('jobs', { connection: { url }, prefix });
+    try {
+      await vi.waitFor(
+        async () => {
+          const [failed] = await queue.getFailed();
+          expect(failed?.failedReason).toBe('403 MessageWritesBlocked');
+          expect(failed?.data).toMatchObject({ id: 'notice:gone', payload: { userId: 'aad-9' } });
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('maps port ids one-to-one onto ids BullMQ accepts', () => {
+    const ids = ['42', 'a:b', 'a%3Ab', 'a%253Ab', '', ':'];
+    const mapped = ids.map(toBullMqId);
+    expect(new Set(mapped).size).toBe(ids.length);
+    for (const id of mapped) {
+      expect(id).not.toContain(':');
+      expect(`${parseInt(id, 10)}`).not.toBe(id);
+    }
+  });
+});
+
+describe('openJobs (Redis mode)', () => {
+  it('chooses BullMQ when a Redis URL is configured', async () => {
+    const url = redisUrl();
+    const prefix = `test-jobs-${randomUUID()}`;
+    const store = await RedisStore.connect(url, { prefix: `${prefix}:store:` });
+    const jobs = openJobs({ store, clock: systemClock, redisUrl: ` ${url} `, prefix });
+    try {
+      expect(jobs.kind).toBe('bullmq');
+    } finally {
+      await jobs.stop();
+      await store.close();
+      await deleteKeys(url, prefix);
+    }
+  });
+});
