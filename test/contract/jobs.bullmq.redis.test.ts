@@ -1,22 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BullMqJobs, toBullMqId } from '../../src/jobs/bullmq.js';
 import { openJobs } from '../../src/jobs/index.js';
 import { systemClock } from '../../src/ports.js';
 import { RedisStore } from '../../src/store/redis.js';
-import { REDIS_SERVER_MISSING } from '../support/redis-server.js';
+import { requireRedisUrl } from '../support/redis-url.js';
 import { jobsContract, type JobsFixture, type JobsFixtureOptions } from './jobs.contract.js';
 
-/** Fails (never skips) when the run has no redis-server: a skipped test would hide the gap. */
-function redisUrl(): string {
-  const url = inject('redisUrl');
-  if (!url) {
-    throw new Error(`No redis-server in this run (see the warning at the start of the run). ${REDIS_SERVER_MISSING}`);
-  }
-  return url;
-}
+const redisUrl = requireRedisUrl;
 
 /** Every test gets its own BullMQ prefix on the shared server; this removes its keys afterwards. */
 async function deleteKeys(url: string, prefix: string): Promise<void> {

@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/ports.js';
 import { RedisStore } from '../../src/store/redis.js';
-import { REDIS_SERVER_MISSING, startRedisServer } from '../support/redis-server.js';
+import { startRedisServer } from '../support/redis-server.js';
+import { requireRedisUrl } from '../support/redis-url.js';
 import { storeContract, type StoreFixture } from './store.contract.js';
 
-/** Fails (never skips) when the run has no redis-server: a skipped test would hide the gap. */
-function redisUrl(): string {
-  const url = inject('redisUrl');
-  if (!url) {
-    throw new Error(`No redis-server in this run (see the warning at the start of the run). ${REDIS_SERVER_MISSING}`);
-  }
-  return url;
-}
+const redisUrl = requireRedisUrl;
 
 /** Every test gets its own key prefix on the shared server; this removes its keys afterwards. */
 async function deleteKeys(url: string, prefix: string): Promise<void> {

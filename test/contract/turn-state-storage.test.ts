@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStorage, type Storage } from 'botbuilder';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { requireRedisUrl } from '../support/redis-url.js';
 import type { Store } from '../../src/ports.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { RedisStore } from '../../src/store/redis.js';
@@ -31,8 +32,7 @@ const makers: Record<string, () => Promise<Storage>> = {
     return new StoreStorage(store);
   },
   'StoreStorage on Redis': async () => {
-    const url = inject('redisUrl');
-    if (!url) throw new Error('redis-server is required for this test (apt-get install redis-server)');
+    const url = requireRedisUrl();
     const store = await RedisStore.connect(url, { prefix: `test:${randomUUID()}:` });
     cleanups.push(() => store.close());
     return new StoreStorage(store);

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { requireRedisUrl } from '../support/redis-url.js';
 
 /** `npm start` as an operator runs it: a real child process, its console output and exit code. */
 
@@ -59,8 +60,7 @@ describe('npm start (src/main.ts as a process)', () => {
   });
 
   it('uses Redis when REDIS_URL is set', async () => {
-    const redisUrl = inject('redisUrl');
-    expect(redisUrl, 'redis-server is required for this test (apt-get install redis-server)').toBeTruthy();
+    const redisUrl = requireRedisUrl();
     const s = run({ PORT: '0', REDIS_URL: redisUrl });
     const m = await waitForLine(s, /luistert op (http:\/\/127\.0\.0\.1:\d+) — opslag: Redis/);
     const ready = await fetch(`${m[1]}/readyz`);
