@@ -92,7 +92,9 @@ export function createTeamsBot(options: { ctx: AppContext; config: Config; featu
 
   for (const feature of features) {
     for (const action of feature.actions) {
-      app.adaptiveCards.actionExecute(action.verb, async (context, _state, data) => toInvokeResult(await action.run(ctx, actorOf(context), data)));
+      app.adaptiveCards.actionExecute(action.verb, async (context, _state, data) =>
+        toInvokeResult(context, await action.run(ctx, actorOf(context), data)),
+      );
     }
   }
   // A verb nobody answers (an old card, a forged payload): a clear message instead of an error.
@@ -206,8 +208,21 @@ async function replyRefusal(context: TurnContext, text: string): Promise<void> {
   await context.sendActivity(text);
 }
 
-function toInvokeResult(result: CardActionResult) {
-  return result.kind === 'card' ? (result.card as never) : result.text;
+/**
+ * teams-ai answers a card that has `refresh` by updating the message for everyone (updateActivity),
+ * which would store a user-specific view — the one place person data may appear — in the chat
+ * history. Such a card therefore goes back only as this user's invoke response; teams-ai sees that
+ * a response was sent and does nothing more.
+ */
+async function toInvokeResult(context: TurnContext, result: CardActionResult) {
+  if (result.kind === 'message') return result.text;
+  if (result.card.refresh) {
+    await context.sendActivity({
+      type: ActivityTypes.InvokeResponse,
+      value: { status: 200, body: { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: result.card } },
+    });
+  }
+  return result.card as never;
 }
 
 async function send(context: TurnContext, message: OutgoingMessage): Promise<void> {
