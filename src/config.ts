@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseReminderSlots, type ReminderSlot } from './domain/meeting.js';
 
 /**
  * The whole configuration: one zod schema over the environment. `env.example` documents every
@@ -33,6 +34,9 @@ const envSchema = z
     MICROSOFT_APP_TENANT_ID: optionalGuid,
     TENANT_ID: optionalGuid,
     DIRECTORY_FILE: optionalString,
+    ESCALATION_RULES_FILE: optionalString,
+    /** Casusoverleg reminders, e.g. `48:no-answer,24:no-answer,2:attending` (the default). */
+    MEETING_REMINDERS: optionalString,
     LOG_LEVEL: z.preprocess(
       emptyToUndefined,
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -57,6 +61,10 @@ const envSchema = z
   })
   .superRefine((env, ctx) => {
     const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (env.MEETING_REMINDERS) {
+      const reminders = parseReminderSlots(env.MEETING_REMINDERS);
+      if (!reminders.ok) problem('MEETING_REMINDERS', reminders.problem);
+    }
     if (env.MICROSOFT_APP_ID && !env.MICROSOFT_APP_PASSWORD)
       problem('MICROSOFT_APP_PASSWORD', 'is verplicht als MICROSOFT_APP_ID is gezet');
     if (!env.MICROSOFT_APP_ID && env.MICROSOFT_APP_PASSWORD)
@@ -81,12 +89,22 @@ export interface Config {
   /** Only activities from this Teams tenant are accepted (when set). */
   tenantId?: string;
   directoryFile: string;
+  /** Escalation thresholds (YAML/JSON); without it the built-in defaults apply. */
+  escalationRulesFile?: string;
+  /** Casusoverleg reminder slots; without it the defaults (T-48 h, T-24 h, T-2 h) apply. */
+  meetingReminders?: ReminderSlot[];
   logLevel: string;
   timeZone: string;
   maxBodyBytes: number;
   shutdownTimeoutMs: number;
   /** Actions (messages, card clicks) per user per minute; 0 turns the limit off. */
   rateLimitPerMinute: number;
+}
+
+function reminderSlotsOf(text: string): ReminderSlot[] {
+  const parsed = parseReminderSlots(text);
+  if (!parsed.ok) throw new Error('Unexpected: MEETING_REMINDERS passed validation but does not parse');
+  return parsed.slots;
 }
 
 export const DEFAULT_DIRECTORY_FILE = 'config/demo-directory.yaml';
@@ -121,6 +139,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : {}),
       ...((e.TENANT_ID ?? e.MICROSOFT_APP_TENANT_ID) ? { tenantId: e.TENANT_ID ?? e.MICROSOFT_APP_TENANT_ID } : {}),
       directoryFile: e.DIRECTORY_FILE ?? DEFAULT_DIRECTORY_FILE,
+      ...(e.ESCALATION_RULES_FILE ? { escalationRulesFile: e.ESCALATION_RULES_FILE } : {}),
+      ...(e.MEETING_REMINDERS ? { meetingReminders: reminderSlotsOf(e.MEETING_REMINDERS) } : {}),
       logLevel: e.LOG_LEVEL,
       timeZone: e.TIME_ZONE,
       maxBodyBytes: e.MAX_BODY_BYTES,

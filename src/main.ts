@@ -9,9 +9,14 @@ import { createTeamsBot } from './teams/bot.js';
 import type { AppContext } from './app/context.js';
 import { helpFeature } from './app/help.js';
 import { signalsFeature } from './app/signals.js';
+import { meetingsFeature, planMeetingForCase, registerMeetingJobs } from './app/meetings.js';
 import { adminFeature } from './app/admin.js';
 import type { Feature } from './app/routes.js';
-import { systemClock, type Clock, type Messenger, type Store } from './ports.js';
+import { systemClock, type Clock, type Jobs, type Messenger, type Store } from './ports.js';
+import { InProcessJobs, openJobs } from './jobs/index.js';
+import { OutboxService } from './app/outbox-service.js';
+import { escalationFeature, registerEscalations, startEscalations } from './app/escalation.js';
+import { DEFAULT_ESCALATION_RULES, EscalationRulesError, loadEscalationRules, type EscalationRules } from './domain/escalation.js';
 import { nl } from './i18n/nl.js';
 
 /** Composition root: config → adapters → app → server. */
@@ -21,6 +26,13 @@ export interface RunningBot {
   port: number;
   ctx: AppContext;
   messenger: Messenger;
+  jobs: Jobs;
+  outbox: OutboxService;
+  /**
+   * In-process scheduler only (embedded mode): runs every job due at the clock's now, again until
+   * nothing is due (a run may enqueue the next job, e.g. evaluation → notice). Returns the runs.
+   */
+  runDueJobs(): Promise<number>;
   /** Graceful stop: refuse new requests, finish in-flight turns, flush and close the store. */
   stop(): Promise<void>;
 }
@@ -31,13 +43,20 @@ export interface StartOptions {
   store?: Store;
   directory?: Directory;
   log?: Logger;
+  /** Escalation thresholds; default: ESCALATION_RULES_FILE, else the built-in defaults. */
+  escalationRules?: EscalationRules;
+  /**
+   * Jobs tuning for tests: `pollIntervalMs: 0` (embedded mode) runs jobs only on `runDueJobs()`;
+   * `prefix` separates BullMQ queues of tests sharing one Redis.
+   */
+  jobs?: { pollIntervalMs?: number; prefix?: string };
 }
 
 /** The features of the bot, in route order; help's catch-all is added by the Teams layer last. */
 export function buildFeatures(config: Pick<Config, 'dataDir'>): Feature[] {
   const features: Feature[] = [];
   const all = () => features.flatMap((f) => f.commands);
-  features.push(signalsFeature, adminFeature({ exportDir: join(config.dataDir, 'exports') }), helpFeature(all));
+  features.push(signalsFeature, adminFeature({ exportDir: join(config.dataDir, 'exports') }), escalationFeature({ hooks: { planMeeting: planMeetingForCase } }), meetingsFeature, helpFeature(all));
   return features;
 }
 
@@ -45,10 +64,38 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const log = options.log ?? createLogger({ level: config.logLevel });
   const directory = options.directory ?? loadDirectory(config.directoryFile);
   const store = options.store ?? (await openStore({ dataDir: config.dataDir, ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}) }));
-  const ctx: AppContext = { store, directory, clock: options.clock ?? systemClock, log, timeZone: config.timeZone };
+  const clock = options.clock ?? systemClock;
+  const rules =
+    options.escalationRules ??
+    (config.escalationRulesFile ? loadEscalationRules(config.escalationRulesFile, (id) => directory.user(id) !== undefined) : DEFAULT_ESCALATION_RULES);
+  // The messenger lives in the Teams layer, created with the bot below; jobs only run after that.
+  let teamsMessenger: Messenger | undefined;
+  const messenger: Messenger = {
+    sendToUser: (userId, message) => {
+      if (!teamsMessenger) throw new Error('Unexpected: a notice was sent before the Teams layer was created');
+      return teamsMessenger.sendToUser(userId, message);
+    },
+  };
+  let outbox: OutboxService | undefined;
+  const jobsCommon = {
+    log: log.child({ component: 'jobs' }),
+    onFailed: (job: Parameters<OutboxService['onJobFailed']>[0], reason: string) => outbox?.onJobFailed(job, reason),
+  };
+  const jobs: Jobs =
+    !config.redisUrl && options.jobs?.pollIntervalMs !== undefined
+      ? new InProcessJobs({ ...jobsCommon, store, clock, pollIntervalMs: options.jobs.pollIntervalMs })
+      : openJobs({ ...jobsCommon, store, clock, ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), ...(options.jobs?.prefix ? { prefix: options.jobs.prefix } : {}) });
+  outbox = new OutboxService({ store, jobs, messenger, directory, clock, log });
+  const ctx: AppContext = { store, directory, clock, log, timeZone: config.timeZone, jobs, outbox };
   const bot = createTeamsBot({ ctx, config, features: buildFeatures(config) });
+  teamsMessenger = bot.messenger;
+  outbox.register();
+  registerEscalations(ctx, { rules }, outbox);
+  registerMeetingJobs(jobs, ctx, config.meetingReminders);
   const http = createHttpServer({ handleMessage: bot.handle, store, log, maxBodyBytes: config.maxBodyBytes });
   const { port, url } = await http.listen(config.port, config.host);
+  await jobs.start();
+  await startEscalations(ctx, { rules });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -56,9 +103,23 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     port,
     ctx,
     messenger: bot.messenger,
+    jobs,
+    outbox,
+    runDueJobs: async () => {
+      if (!(jobs instanceof InProcessJobs)) throw new Error('runDueJobs: only the in-process scheduler (embedded mode) runs jobs on demand');
+      let total = 0;
+      for (let round = 0; round < 20; round++) {
+        const ran = await jobs.runDue();
+        total += ran;
+        if (ran === 0) break;
+      }
+      return total;
+    },
     stop: () =>
       (stopping ??= (async () => {
         await http.close(config.shutdownTimeoutMs);
+        // Running jobs finish (a notice in flight records its outcome) before the store closes.
+        await jobs.stop();
         await store.close();
       })()),
   };
@@ -82,10 +143,19 @@ async function main(): Promise<void> {
     for (const p of err.problems) console.error(`  - ${p}`);
     process.exit(2);
   }
+  let escalationRules: EscalationRules = DEFAULT_ESCALATION_RULES;
+  try {
+    if (config.escalationRulesFile) escalationRules = loadEscalationRules(config.escalationRulesFile, (id) => directory.user(id) !== undefined);
+  } catch (err) {
+    if (!(err instanceof EscalationRulesError)) throw err;
+    console.error(nl.escalation.rulesInvalid);
+    for (const p of err.problems) console.error(`  - ${p}`);
+    process.exit(2);
+  }
   const log = createLogger({ level: config.logLevel });
   let bot: RunningBot;
   try {
-    bot = await startBot(config, { directory, log });
+    bot = await startBot(config, { directory, log, escalationRules });
   } catch (err) {
     console.error(nl.ops.storeFailed((err as Error).message));
     process.exit(1);

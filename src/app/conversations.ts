@@ -19,6 +19,10 @@ export async function saveConversation(ctx: AppContext, userId: string, referenc
   if (existing && JSON.stringify(existing.value.reference) === JSON.stringify(reference)) return;
   const value: StoredConversation = { reference, updatedAt: ctx.clock.now().toISOString() };
   await ctx.store.commit([{ op: 'put', key, value }]);
+  // Notices that waited for this person's first conversation (install, first message) go out now.
+  await ctx.outbox.reachable?.(userId).catch((err: unknown) =>
+    ctx.log.error({ event: 'notice.reachable-failed', userId, err: { message: (err as Error).message } }, 'could not queue waiting notices'),
+  );
 }
 
 export async function loadConversation(ctx: AppContext, userId: string): Promise<StoredConversation | undefined> {

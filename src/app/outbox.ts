@@ -1,4 +1,4 @@
-import type { OutgoingMessage } from '../ports.js';
+import type { OutgoingMessage, WriteOp } from '../ports.js';
 
 /**
  * The durable outbox: every proactive notice (escalation notices, summons, reminders, feedback
@@ -25,6 +25,26 @@ export interface Notice {
   reportFailureTo?: string;
   /** A non-personal description for the failure report and logs, e.g. "oproep casusoverleg C-2026-00012". */
   about: string;
+  /**
+   * What the notice belongs to (e.g. `{ kind: 'pass-on', id }`). When the notice is delivered or has
+   * failed, the outbox calls the listener registered for `kind` (at least once), so the feature can
+   * record the outcome on its own data.
+   */
+  ref?: NoticeRef;
+}
+
+export interface NoticeRef {
+  kind: string;
+  id: string;
+}
+
+/** What a `ref` listener learns once a notice is settled. */
+export interface SettledNotice {
+  id: string;
+  ref: NoticeRef;
+  recipient: string;
+  state: 'delivered' | 'failed';
+  reason?: string;
 }
 
 export type NoticeStatus =
@@ -39,4 +59,15 @@ export interface Outbox {
   /** Cancels a notice that has not been delivered yet (a cancelled meeting's reminders). */
   cancel(id: string): Promise<boolean>;
   status(id: string): Promise<NoticeStatus | undefined>;
+  /**
+   * Notices waiting for a conversation reference of `userId` are queued again: called when the
+   * Teams layer stores one (install, first message). Returns how many were re-queued.
+   */
+  reachable?(userId: string): Promise<number>;
+  /**
+   * Transactional outbox: the writes that store `notices` as pending, to be committed in the same
+   * commit as the change they announce; after a successful commit call `dispatch()`. A crash in
+   * between loses nothing: pending notices are re-queued by the outbox's recovery.
+   */
+  stage?(notices: readonly Notice[]): { ops: WriteOp[]; dispatch(): Promise<void> };
 }

@@ -39,6 +39,7 @@ import {
   type SignalInput,
 } from '../domain/signal.js';
 import { escapeText } from '../cards/escape.js';
+import { meetingEventText } from '../cards/meeting-cards.js';
 import {
   SIGNAL_VERBS,
   caseCard,
@@ -56,6 +57,7 @@ import type { AdaptiveCard, Store, WriteOp } from '../ports.js';
 import { auditDecision, auditOp, type AuditEvent } from './audit.js';
 import type { AppContext } from './context.js';
 import type { CardActionResult, Feature } from './routes.js';
+import { evaluateEscalations } from './escalation-trigger.js';
 
 /**
  * Signals (meldingen) and the cases they form — §2–3 of the process. Partners report through the
@@ -92,6 +94,10 @@ export const indexes = {
   userSignals: (userId: string) => `user-signals:${userId}`,
   /** Signals per normalised location, scored by observedAt: "a place has had nuisance more often" (§3). */
   locationSignals: (district: string, locKey: string) => `location-signals:${district}:${locKey}`,
+  /** The same per reporting organisation: "several parties received reports" (§3) with one ZCOUNT each. */
+  locationOrgSignals: (district: string, locKey: string, org: string) => `location-org-signals:${district}:${locKey}:${org}`,
+  /** Overlast signals about a person, scored by observedAt: the home-visit criterion (§5). */
+  personSignals: (pKey: string) => `person-signals:${pKey}`,
   /** Signals per district, scored by observedAt: for the district's overview (leefbaarheidsoverleg). */
   districtSignals: (district: string) => `district-signals:${district}`,
   /** Cases per district, scored by createdAt. */
@@ -481,6 +487,8 @@ async function storeSignal(
       { op: 'index', index: indexes.caseSignals(theCase.id), member: signalId, score: observedMs },
       { op: 'index', index: indexes.userSignals(actor.id), member: signalId, score: now.getTime() },
       { op: 'index', index: indexes.locationSignals(input.district, input.locationKey), member: signalId, score: observedMs },
+      { op: 'index', index: indexes.locationOrgSignals(input.district, input.locationKey, actor.organisation.id), member: signalId, score: observedMs },
+      ...(pKey && input.kind === 'overlast' ? [{ op: 'index', index: indexes.personSignals(pKey), member: signalId, score: observedMs } as const] : []),
       { op: 'index', index: indexes.districtSignals(input.district), member: signalId, score: observedMs },
     );
     if (policeContactId && input.policeContact) {
@@ -513,6 +521,7 @@ async function storeSignal(
         { event: 'signal.created', userId: actor.id, signalRef, caseRef: theCase.ref, caseIsNew, policeContact: Boolean(policeContactId) },
         'signal stored',
       );
+      await evaluateEscalations(ctx, { type: 'signal', signalId });
       return {
         outcome: 'created',
         card: confirmationCard(confirmationView(ctx, actor, signal, theCase, caseIsNew)),
@@ -704,12 +713,13 @@ export async function viewCase(ctx: AppContext, actor: Actor, rawRef: string, op
     subject: c.subject,
     signals: items,
     totalSignals: Math.max(c.signalCount, signals.length),
-    events: c.events.map((e) => ({ at: formatInstant(ctx, e.at), text: eventText(e) })),
+    events: c.events.map((e) => ({ at: formatInstant(ctx, e.at), text: eventText(e, (id) => organisationName(ctx, id)) })),
     passOns: c.passOns.map((p) => ({ at: formatInstant(ctx, p.at), organisation: organisationName(ctx, p.by.organisation), reason: p.reason, status: p.status })),
     assessment,
     organisationName: (id) => organisationName(ctx, id),
     formatDate: (d) => formatDay(ctx, d),
     canPassOn,
+    canPlanMeeting: c.status === 'open' && isAllowed(decide(actor, 'meeting.plan', { type: 'case', case: caseFacts(c) })),
     ...(detailsAvailable ? { refreshFor: [actor.id] } : {}),
   });
 
@@ -743,9 +753,12 @@ async function attachPoliceReferences(ctx: AppContext, actor: Actor, signals: re
   });
 }
 
-function eventText(e: CaseEvent): string {
+function eventText(e: CaseEvent, orgName: (id: string) => string): string {
   const x = t.caseCard.events;
   switch (e.type) {
+    case 'meeting':
+    case 'intervention-agreed':
+      return meetingEventText(e, orgName);
     case 'created':
       return x.created(e.signalRef);
     case 'pass-on-requested':
@@ -822,8 +835,8 @@ async function passOnDenied(ctx: AppContext, actor: Actor, c: Case) {
 
 /**
  * `case.pass-on`: §3 "pass the case to the wijkmanager when interventions do not work". The request
- * is recorded on the case timeline and stored as waiting for delivery; the escalation outbox of a
- * later issue delivers the notice — nothing here pretends it was delivered.
+ * is recorded on the case timeline and stored as waiting for delivery; the escalation rule doorgezet
+ * (src/app/escalation.ts) delivers the notice through the outbox and records delivered/failed.
  */
 export async function passOnCase(ctx: AppContext, actor: Actor, data: unknown): Promise<PassOnOutcome> {
   const parsed = passOnData.safeParse(data);
@@ -882,6 +895,7 @@ export async function passOnCase(ctx: AppContext, actor: Actor, data: unknown): 
     ]);
     if (committed.ok) {
       ctx.log.info({ event: 'case.pass-on', userId: actor.id, caseRef: updated.ref, passOnId: passOn.id }, 'pass-on requested');
+      await evaluateEscalations(ctx, { type: 'pass-on', passOnId: passOn.id });
       return { outcome: 'recorded', card: passOnDoneCard(updated.ref), passOnId: passOn.id };
     }
     if (committed.conflict === keys.formUsed(cardId)) {

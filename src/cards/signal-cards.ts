@@ -14,6 +14,7 @@ import { CATEGORIES, LIMITS, SEVERITIES, SIGNAL_KINDS, SOURCES, SUBJECTS } from 
 import type { Level } from '../domain/access.js';
 import type { AdaptiveCard } from '../ports.js';
 import { escapeText } from './escape.js';
+import { MEETING_VERBS } from './meeting-cards.js';
 
 /**
  * The signal feature's cards (Adaptive Card 1.5, Universal Actions). Every value a user typed goes
@@ -165,6 +166,7 @@ export function signalFormCard(view: SignalFormView): AdaptiveCard {
       type: 'Input.Date',
       id: 'observedDate',
       label: f.observedDate,
+      placeholder: f.datePlaceholder,
       min: view.earliest,
       max: view.today,
       ...(v.observedDate && DATE.test(v.observedDate) ? { value: v.observedDate } : {}),
@@ -240,6 +242,7 @@ export function signalFormCard(view: SignalFormView): AdaptiveCard {
           type: 'Input.Date',
           id: 'personDob',
           label: f.personDob,
+          placeholder: f.datePlaceholder,
           max: view.today,
           ...(v.personDob && DATE.test(v.personDob) ? { value: v.personDob } : {}),
         },
@@ -445,6 +448,8 @@ export interface CaseView {
   organisationName: (id: string) => string;
   formatDate: (d: Date) => string;
   canPassOn: boolean;
+  /** The viewer may plan a casusoverleg about this case (src/app/meetings.ts). */
+  canPlanMeeting?: boolean;
   /** When set: a user-specific view with person data is fetched for these users (Teams refresh). */
   refreshFor?: readonly string[];
 }
@@ -541,6 +546,7 @@ export function caseCard(view: CaseView): AdaptiveCard {
   }
   const actions: Element[] = [execute(c.refresh, SIGNAL_VERBS.openCase, { caseRef: view.ref })];
   if (view.canPassOn) actions.unshift(execute(c.passOn, SIGNAL_VERBS.passOnForm, { caseRef: view.ref }));
+  if (view.canPlanMeeting) actions.unshift(execute(nl.help.actions.overlegPlannen.title, MEETING_VERBS.planForm, { caseRef: view.ref }));
   const refresh =
     view.refreshFor && view.refreshFor.length > 0
       ? {

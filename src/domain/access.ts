@@ -32,11 +32,24 @@ export interface PersonDataFacts {
   district: string;
 }
 
+/** What the policy needs to know about a meeting (casusoverleg); derived from the stored meeting. */
+export interface MeetingFacts {
+  /** Districts of the cases on the agenda. */
+  districts: readonly string[];
+  /** User id of who planned it. */
+  organiser: string;
+  /** User ids of the invitees (substitutes included). */
+  invitees: readonly string[];
+  /** User ids of those asked for advice beforehand (not invited). */
+  advisers: readonly string[];
+}
+
 export type Resource =
   | { type: 'system' }
   | { type: 'district'; district: string }
   | { type: 'case'; case: CaseFacts }
-  | { type: 'person-data'; data: PersonDataFacts };
+  | { type: 'person-data'; data: PersonDataFacts }
+  | { type: 'meeting'; meeting: MeetingFacts };
 
 export type Action =
   /** Use the bot at all (any registered user). */
@@ -51,10 +64,24 @@ export type Action =
   | 'case.pass-on'
   /** Change a case's level (opschalen/afschalen): a decision of the municipality's roles (§1, §4–5). */
   | 'case.change-level'
+  /** Receive an escalation notice about a case (drempel bereikt). */
+  | 'escalation.receive'
+  /** Act on an escalation notice: take over direction, plan, register, dismiss (recipients only). */
+  | 'escalation.act'
   /** See names / dates of birth attached to a signal. */
   | 'person-data.read'
   /** Export the audit log. */
-  | 'audit.export';
+  | 'audit.export'
+  /** Plan a casusoverleg about a case (wijkmanager of its district; chair/regisseur city-wide). */
+  | 'meeting.plan'
+  /** Reschedule, cancel, see the overview, remind, record agreements: the organiser (or municipal colleague). */
+  | 'meeting.manage'
+  /** See a meeting's summons: organiser, invitees, advisers, municipal roles of its districts. */
+  | 'meeting.read'
+  /** Answer the summons and fill in the preparation: invitees only. */
+  | 'meeting.respond'
+  /** Give advice beforehand: those asked for it only. */
+  | 'meeting.advise';
 
 export type Decision =
   | { effect: 'allow' }
@@ -113,6 +140,16 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       return deny(hasRole(actor, 'wijkmanager') ? 'wrong-district' : 'role-required');
     }
 
+    case 'escalation.receive':
+    case 'escalation.act': {
+      if (resource.type !== 'case') return deny('unknown-action');
+      // Notices go to the municipality's roles for the district (§3–5) and, at hinder level, to the
+      // directing partner (§1). The base card names no person; details stay behind case.read.
+      if (municipalFor(actor, resource.case.district)) return allow;
+      if (resource.case.level === 'hinder' && resource.case.directorOrganisation === actor.organisation.id) return allow;
+      return deny(hasRole(actor, 'wijkmanager') ? 'wrong-district' : 'not-involved');
+    }
+
     case 'person-data.read': {
       if (resource.type !== 'person-data') return deny('unknown-action');
       const d = resource.data;
@@ -124,6 +161,29 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
 
     case 'audit.export':
       return hasRole(actor, 'beheerder') ? allow : deny('role-required');
+
+    case 'meeting.plan': {
+      // A case to put on the agenda, or a district to plan in (the planning card's case choices).
+      const district = resource.type === 'case' ? resource.case.district : resource.type === 'district' ? resource.district : undefined;
+      if (district === undefined) return deny('unknown-action');
+      // §4: the wijkmanager convenes the casusoverleg; the chair convenes the Kerngroep (§5).
+      if (municipalFor(actor, district)) return allow;
+      return deny(hasRole(actor, 'wijkmanager') ? 'wrong-district' : 'role-required');
+    }
+
+    case 'meeting.manage':
+    case 'meeting.read':
+    case 'meeting.respond':
+    case 'meeting.advise': {
+      if (resource.type !== 'meeting') return deny('unknown-action');
+      const m = resource.meeting;
+      const manages =
+        actor.id === m.organiser || (m.districts.length > 0 && m.districts.every((d) => municipalFor(actor, d)));
+      if (action === 'meeting.manage') return manages ? allow : deny(hasRole(actor, 'wijkmanager') ? 'wrong-district' : 'role-required');
+      if (action === 'meeting.respond') return m.invitees.includes(actor.id) ? allow : deny('not-involved');
+      if (action === 'meeting.advise') return m.advisers.includes(actor.id) ? allow : deny('not-involved');
+      return manages || m.invitees.includes(actor.id) || m.advisers.includes(actor.id) ? allow : deny('not-involved');
+    }
 
     default: {
       // Exhaustiveness: a new action without a rule is denied, never allowed by accident.

@@ -270,7 +270,7 @@ export const passOnSchema = z
     at: instant,
     by: actorRef,
     reason: z.string().min(1).max(LIMITS.passOnReason),
-    /** Delivered by the escalation outbox (a later issue); until then it waits. */
+    /** Set by the escalation outbox (rule doorgezet, src/app/escalation.ts) once the wijkmanager's notice is delivered or failed. */
     status: z.enum(PASS_ON_STATUSES),
   })
   .strict();
@@ -287,6 +287,29 @@ export const caseEventSchema = z.discriminatedUnion('type', [
       from: z.enum(LEVELS),
       to: z.enum(LEVELS),
       reason: z.string().min(1).max(LIMITS.passOnReason),
+    })
+    .strict(),
+  // Casusoverleg (src/app/meetings.ts): planned, rescheduled, cancelled, agreements recorded.
+  z
+    .object({
+      type: z.literal('meeting'),
+      at: instant,
+      by: actorRef,
+      meetingId: entityId,
+      meetingRef: z.string().regex(/^O-\d{4}-\d{5,}$/),
+      change: z.enum(['planned', 'rescheduled', 'cancelled', 'agreements-recorded']),
+      interventions: z.number().int().min(0).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('intervention-agreed'),
+      at: instant,
+      by: actorRef,
+      interventionId: entityId,
+      meetingRef: z.string().regex(/^O-\d{4}-\d{5,}$/),
+      organisation: directoryId,
+      feedbackDue: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
     })
     .strict(),
 ]);

@@ -21,6 +21,7 @@ import { RateLimiter } from '../app/rate-limit.js';
 import type { OutgoingMessage } from '../ports.js';
 import { TeamsMessenger } from './messenger.js';
 import { StoreStorage } from './storage.js';
+import { createProactiveAdapter } from './proactive-transport.js';
 import { incomingActivitySchema, isLoopbackServiceUrl } from './activity-schema.js';
 
 /**
@@ -164,7 +165,8 @@ export function createTeamsBot(options: { ctx: AppContext; config: Config; featu
       }
       await adapter.process(req, res, logic);
     },
-    messenger: new TeamsMessenger(adapter, ctx, config.auth?.appId ?? ''),
+    // Proactive sends use their own transport: the outbox, not the SDK, retries them (see the file).
+    messenger: new TeamsMessenger(createProactiveAdapter(config), ctx, config.auth?.appId ?? ''),
   };
 }
 

@@ -40,7 +40,13 @@ export function deliveryFailure(err: unknown): DeliveryResult {
   const e = err as { statusCode?: number; response?: { status?: number; headers?: { get?(n: string): string | undefined } }; message?: string };
   const status = e.statusCode ?? e.response?.status;
   const retryAfterHeader = e.response?.headers?.get?.('retry-after');
-  const retryAfterMs = retryAfterHeader && /^\d+$/.test(retryAfterHeader) ? Number(retryAfterHeader) * 1000 : undefined;
+  const retryAfterMs =
+    retryAfterHeader && /^\d+$/.test(retryAfterHeader)
+      ? Number(retryAfterHeader) * 1000
+      : // The proactive transport's TransientDeliveryError carries it parsed (src/teams/proactive-transport.ts).
+        typeof (err as { retryAfterMs?: unknown }).retryAfterMs === 'number'
+        ? (err as { retryAfterMs: number }).retryAfterMs
+        : undefined;
   const base = { ...(status ? { status } : {}), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), detail: String(e.message ?? err).slice(0, 200) };
   if (status === 403) return { ok: false, reason: 'blocked', ...base };
   if (status === 404) return { ok: false, reason: 'not-found', ...base };

@@ -28,6 +28,8 @@ import { nl } from '../../src/i18n/nl.js';
 import { createLogger } from '../../src/log.js';
 import type { AdaptiveCard } from '../../src/ports.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
+import { InProcessJobs } from '../../src/jobs/index.js';
+import { OutboxService } from '../../src/app/outbox-service.js';
 
 const TZ = 'Europe/Amsterdam';
 
@@ -89,12 +91,19 @@ async function harness(): Promise<Harness> {
   });
   // Sunday 15 March 2026, 11:00 in Amsterdam.
   let now = new Date('2026-03-15T10:00:00Z');
+  const clock = { now: () => now };
+  const log = createLogger({ level: 'debug', destination });
+  // Not started: evaluations the signals schedule stay queued; these tests are about the signals.
+  const jobs = new InProcessJobs({ store, clock, pollIntervalMs: 0 });
+  const outbox = new OutboxService({ store, jobs, messenger: { sendToUser: async () => ({ ok: true }) }, directory, clock, log });
   const ctx: AppContext = {
     store,
     directory,
-    clock: { now: () => now },
-    log: createLogger({ level: 'debug', destination }),
+    clock,
+    log,
     timeZone: TZ,
+    jobs,
+    outbox,
   };
   const h = { ctx, store, dir, logLines, setNow: (d: Date) => (now = d) };
   open.push(h);

@@ -33,7 +33,8 @@ export async function startHarness(env: Record<string, string> = {}, options: St
     },
   });
   const stub = await startConnectorStub();
-  const bot = await startBot(loaded.config, { log: createLogger({ level: 'debug', destination: sink }), ...options });
+  // Jobs (rule evaluations, notices) run only when a test calls bot.runDueJobs(): deterministic.
+  const bot = await startBot(loaded.config, { log: createLogger({ level: 'debug', destination: sink }), jobs: { pollIntervalMs: 0 }, ...options });
   return {
     bot,
     stub,
@@ -45,5 +46,15 @@ export async function startHarness(env: Record<string, string> = {}, options: St
       await stub.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A clock that moves only when told to (jobs' runAt, Retry-After, windows of the escalation rules). */
+export function manualClock(start: Date = new Date()): { now(): Date; set(d: Date): void; advance(ms: number): void } {
+  let t = start.getTime();
+  return {
+    now: () => new Date(t),
+    set: (d) => void (t = d.getTime()),
+    advance: (ms) => void (t += ms),
   };
 }

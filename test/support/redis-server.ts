@@ -15,7 +15,7 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** SIGKILL, no waiting: Redis is just gone, as in a crash. */
   kill9(): void;
-  /** Stops (if running) and starts again on the same port; the data is gone (no persistence). */
+  /** Stops (if running) and starts again on the same port; the data is gone unless `persistent`. */
   restart(): Promise<void>;
 }
 
@@ -25,7 +25,12 @@ export const REDIS_SERVER_MISSING =
 
 const READY_TIMEOUT_MS = 10_000;
 
-export async function startRedisServer(): Promise<RedisServer> {
+export interface RedisServerOptions {
+  /** AOF with fsync on every write, so data survives kill9/restart (reliability drills). Default off. */
+  persistent?: boolean;
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovb-redis-'));
   let child: ChildProcess | undefined;
   let port = 0;
@@ -33,7 +38,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   for (let attempt = 1; ; attempt++) {
     port = await freePort();
     try {
-      child = await spawnReady(port, dir);
+      child = await spawnReady(port, dir, options.persistent ?? false);
       break;
     } catch (error) {
       if (error instanceof PortTakenError && attempt < 5) continue;
@@ -70,7 +75,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     },
     async restart() {
       await stopChild();
-      child = await spawnReady(port, dir);
+      child = await spawnReady(port, dir, options.persistent ?? false);
     },
   };
 }
@@ -90,10 +95,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function spawnReady(port: number, dir: string): Promise<ChildProcess> {
+async function spawnReady(port: number, dir: string, persistent: boolean): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, ...(persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   // Keep the tail of the output for the error message if it does not come up.

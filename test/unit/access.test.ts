@@ -36,6 +36,11 @@ const kase = (level: CaseFacts['level'], policeInvolved = false): Resource => ({
 });
 const personData = (data: PersonDataFacts): Resource => ({ type: 'person-data', data });
 const system: Resource = { type: 'system' };
+/** A meeting about a crabbehof case: jongerenwerk, police and the school invited, woonbron asked for advice. */
+const meeting = (organiser: string): Resource => ({
+  type: 'meeting',
+  meeting: { districts: ['crabbehof'], organiser, invitees: ['u-jw', 'u-pol', 'u-school'], advisers: ['u-wb'] },
+});
 
 // Columns, in order: involved partner · other partner · police · non-covenant · wijkmanager ·
 // wijkmanager elsewhere · voorzitter · regisseur-it · beheerder.
@@ -59,6 +64,13 @@ const TABLE: [string, Action, Resource, string][] = [
   ['change level of hinder case', 'case.change-level', kase('hinder'), 'D D D D A D A A D'],
   ['change level of overlast case', 'case.change-level', kase('overlast'), 'D D D D A D A A D'],
   ['change level of ernstig case with police involved', 'case.change-level', kase('ernstig', true), 'D D D D A D A A D'],
+  // escalation notices: the municipal roles for the district; at hinder also the directing partner.
+  ['receive notice about hinder case', 'escalation.receive', kase('hinder'), 'A D D D A D A A D'],
+  ['receive notice about hinder case directed by police', 'escalation.receive', kase('hinder', true), 'D D A D A D A A D'],
+  ['receive notice about overlast case', 'escalation.receive', kase('overlast'), 'D D D D A D A A D'],
+  ['receive notice about ernstig case', 'escalation.receive', kase('ernstig', true), 'D D D D A D A A D'],
+  ['act on notice about hinder case', 'escalation.act', kase('hinder'), 'A D D D A D A A D'],
+  ['act on notice about overlast case', 'escalation.act', kase('overlast', true), 'D D D D A D A A D'],
   // person-data.read: reporting organisation + municipality; police data: municipality only (WPG).
   [
     'person data from a partner',
@@ -78,10 +90,22 @@ const TABLE: [string, Action, Resource, string][] = [
     personData({ reporterOrganisation: 'school', fromPolice: false, district: 'crabbehof' }),
     'D D D D A D A A D',
   ],
+  // Casusoverleg: the wijkmanager of the district plans (chair/regisseur city-wide, §4–5); the
+  // organiser manages; invitees answer; advisers advise; all of them may read.
+  ['plan a meeting about an overlast case', 'meeting.plan', kase('overlast'), 'D D D D A D A A D'],
+  ['plan a meeting in a district', 'meeting.plan', { type: 'district', district: 'crabbehof' }, 'D D D D A D A A D'],
+  ['manage a meeting', 'meeting.manage', meeting('u-wm'), 'D D D D A D A A D'],
+  ['manage a meeting organised by a wijkmanager of another district', 'meeting.manage', meeting('u-wm2'), 'D D D D A A A A D'],
+  ['read a meeting', 'meeting.read', meeting('u-wm'), 'A A A A A D A A D'],
+  ['answer a summons', 'meeting.respond', meeting('u-wm'), 'A D A A D D D D D'],
+  ['give advice beforehand', 'meeting.advise', meeting('u-wm'), 'D A D D D D D D D'],
+  ['plan without a case or district', 'meeting.plan', system, 'D D D D D D D D D'],
+  ['manage without a meeting', 'meeting.manage', kase('overlast'), 'D D D D D D D D D'],
   // A resource of the wrong type is denied, never allowed by accident.
   ['case read without a case', 'case.read', system, 'D D D D D D D D D'],
   ['pass on without a case', 'case.pass-on', personData({ reporterOrganisation: 'x', fromPolice: false, district: 'crabbehof' }), 'D D D D D D D D D'],
   ['change level without a case', 'case.change-level', system, 'D D D D D D D D D'],
+  ['act on a notice without a case', 'escalation.act', system, 'D D D D D D D D D'],
   ['person data without person data', 'person-data.read', kase('hinder'), 'D D D D D D D D D'],
 ];
 
@@ -92,8 +116,15 @@ const ALL_ACTIONS: Action[] = [
   'case.read',
   'case.pass-on',
   'case.change-level',
+  'escalation.receive',
+  'escalation.act',
   'person-data.read',
   'audit.export',
+  'meeting.plan',
+  'meeting.manage',
+  'meeting.read',
+  'meeting.respond',
+  'meeting.advise',
 ];
 
 describe('access policy table', () => {

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { AppContext } from './context.js';
+
+/**
+ * How a change that can cross an escalation threshold asks for the rules to be evaluated. Kept apart
+ * from src/app/escalation.ts so that the features that cause changes (signals, meetings, feedback,
+ * Kerngroep) can call it without importing the evaluator (which imports their keys).
+ *
+ * The evaluation runs as a job (`escalation.evaluate`): off the invoke path (Teams wants card
+ * actions answered quickly), retried when the store hiccups, and on any bot instance.
+ */
+
+export const ESCALATION_EVALUATE_JOB = 'escalation.evaluate';
+
+const id = z.string().min(1).max(200);
+
+export const escalationTriggerSchema = z.discriminatedUnion('type', [
+  /** A signal was stored (with or without a police contact). */
+  z.object({ type: z.literal('signal'), signalId: id }).strict(),
+  /** A partner passed a case on to the wijkmanager. */
+  z.object({ type: z.literal('pass-on'), passOnId: id }).strict(),
+  /** A case's level changed (human decision). */
+  z.object({ type: z.literal('level-change'), caseId: id }).strict(),
+  /** Feedback (terugkoppeling) with an effect was recorded on a case's intervention (feedback feature). */
+  z.object({ type: z.literal('feedback'), caseId: id }).strict(),
+  /**
+   * A wijkmanager registered a person of a case with the Kerngroep (Kerngroep feature), or a
+   * person's Kerngroep colour changed. `registrationId` identifies the registration (one notice each).
+   */
+  z
+    .object({ type: z.literal('registration'), caseId: id, registrationId: id, at: z.string().datetime({ offset: true }) })
+    .strict(),
+  z.object({ type: z.literal('colour'), caseId: id }).strict(),
+  /** The periodic sweep: time-based rules, re-arming, recovery. */
+  z.object({ type: z.literal('sweep') }).strict(),
+]);
+
+export type EscalationTrigger = z.infer<typeof escalationTriggerSchema>;
+
+function jobIdFor(trigger: EscalationTrigger): string {
+  switch (trigger.type) {
+    case 'signal':
+      return `escalation-eval:signal:${trigger.signalId}`;
+    case 'pass-on':
+      return `escalation-eval:pass-on:${trigger.passOnId}`;
+    case 'registration':
+      return `escalation-eval:registration:${trigger.registrationId}`;
+    // A later change must not be swallowed by an evaluation of an earlier one that already runs.
+    case 'level-change':
+    case 'feedback':
+    case 'colour':
+      return `escalation-eval:${trigger.type}:${trigger.caseId}:${randomUUID()}`;
+    case 'sweep':
+      return `escalation-eval:sweep:${randomUUID()}`;
+  }
+}
+
+/**
+ * Schedules the evaluation of the escalation rules after `trigger`. Resolves once it is durably
+ * scheduled. Never rejects: the change that triggered it is already stored, and a missed evaluation
+ * is caught up by the next change of the same subject or the periodic sweep — so a failure here is
+ * logged, not shown to the user.
+ */
+export async function evaluateEscalations(ctx: AppContext, trigger: EscalationTrigger): Promise<void> {
+  try {
+    await ctx.jobs.enqueue({ id: jobIdFor(trigger), type: ESCALATION_EVALUATE_JOB, payload: { trigger } });
+  } catch (err) {
+    ctx.log.error({ event: 'escalation.schedule-failed', trigger: trigger.type, err: { message: (err as Error).message } }, 'could not schedule escalation evaluation');
+  }
+}

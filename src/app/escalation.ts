@@ -1,0 +1,903 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { decide, isAllowed, type DenyReason, type Level } from '../domain/access.js';
+import { actorFromDirectory, hasRole, type Actor } from '../domain/actor.js';
+import { caseFacts, changeLevel, directorOf, type LevelChangeError } from '../domain/case.js';
+import {
+  checkAanmelding,
+  checkAfschalenSignaal,
+  checkDoorgezet,
+  checkErnstigAfstemming,
+  checkGroepOpgeschaald,
+  checkHuisbezoekCriterium,
+  checkKerngroepCriterium,
+  checkMeerderePartijen,
+  checkVakerOpPlek,
+  COUNT_RULES,
+  formatNoticeDate,
+  MAX_SHOWN_DATES,
+  windowFor,
+  type Colour,
+  type Effect,
+  type EscalationRules,
+  type Explanation,
+  type Recipient,
+  type RuleDecision,
+  type RuleId,
+} from '../domain/escalation.js';
+import { LEVELS, LIMITS, type Case, type PassOn, type Signal } from '../domain/signal.js';
+import { escapeText } from '../cards/escape.js';
+import { ESCALATION_VERBS, REASON_INPUTS, noticeCard, ruleTitle, type NoticeAction, type NoticeView } from '../cards/notice-cards.js';
+import { nl } from '../i18n/nl.js';
+import type { AdaptiveCard, JobRun, Versioned, WriteOp } from '../ports.js';
+import { auditDecision, auditOp } from './audit.js';
+import type { AppContext } from './context.js';
+import { ESCALATION_EVALUATE_JOB, escalationTriggerSchema, evaluateEscalations, type EscalationTrigger } from './escalation-trigger.js';
+import type { Notice, SettledNotice } from './outbox.js';
+import type { CardActionResult, Feature } from './routes.js';
+import { indexes, keys } from './signals.js';
+
+export { evaluateEscalations, ESCALATION_EVALUATE_JOB, type EscalationTrigger };
+
+/**
+ * Escalation thresholds (§3–5, §9): evaluation, de-duplication, re-arming, the notices and what
+ * their recipients do with them.
+ *
+ * - Evaluation: after every change that can cross a threshold (`evaluateEscalations`, a job) and by
+ *   a periodic sweep (time-based rules). Facts come from time indexes with `store.count` / a bounded
+ *   `store.range` — O(log n) per rule whatever the history — and go into the pure checks of
+ *   src/domain/escalation.ts.
+ * - De-duplication: a rule fires once per (rule, subject): the marker `escalation-fired:<rule>:<subject>`
+ *   is written with `ifAbsent` in the same atomic commit as the notices (transactional outbox), so two
+ *   instances evaluating at once store one firing and one set of notices. A marker is removed
+ *   (re-armed) when an evaluation finds the condition no longer holds (the count fell below the
+ *   threshold), and when the case is de-escalated.
+ * - A notice proposes; only a human decision with a reason (`changeCaseLevel`) changes a level.
+ */
+
+// --- store layout ---------------------------------------------------------------------------------
+
+export const escalationKeys = {
+  /** Present while a rule has fired for a subject and is not re-armed. */
+  fired: (rule: RuleId, subject: string) => `escalation-fired:${rule}:${subject}`,
+  /** One firing: what it explained, to whom, and what was done with it. Kept after re-arming. */
+  firing: (firingId: string) => `escalation-firing:${firingId}`,
+} as const;
+
+export const escalationIndexes = {
+  /** Active markers of count rules (member: marker key), scored by when they fired: what the sweep re-checks. */
+  fired: 'escalation-fired',
+  /** Active markers per case: re-armed together when the case is de-escalated. */
+  caseFired: (caseId: string) => `escalation-fired-case:${caseId}`,
+  /** Cases above hinder, scored by their last level change: the afschalen sweep's worklist. */
+  escalatedCases: 'cases-escalated',
+} as const;
+
+export const ESCALATION_SWEEP_JOB = 'escalation.sweep';
+
+/** Where the subject of a firing lives, so the sweep can evaluate it again. */
+interface SubjectParams {
+  district?: string;
+  locationKey?: string;
+  location?: string;
+  personKey?: string;
+  passOnId?: string;
+}
+
+interface Marker extends SubjectParams {
+  rule: RuleId;
+  subject: string;
+  firingId: string;
+  caseId: string;
+  firedAt: string;
+}
+
+interface FiringAction {
+  action: NoticeAction;
+  by: string;
+  at: string;
+  reason?: string;
+}
+
+export interface FiringRecord extends SubjectParams {
+  firingId: string;
+  rule: RuleId;
+  subject: string;
+  caseId: string;
+  caseRef: string;
+  levelAtFiring: Level;
+  personSubject: boolean;
+  /** The explanation with dates as ISO strings. */
+  explanation: Record<string, unknown>;
+  recipients: string[];
+  noticeIds: string[];
+  firedAt: string;
+  actions: FiringAction[];
+  /** The terminal action (take direction, de-escalate, dismiss) and its text for the card. */
+  handled?: { action: NoticeAction; by: string; at: string; text: string };
+}
+
+// --- setup: rules and the facts later features supply ------------------------------------------------
+
+/** Facts owned by later features; until they exist the rules that need them do not fire. */
+export interface LaterFacts {
+  /** Effects reported in feedback on the case's interventions (feedback feature). */
+  interventionEffects?(ctx: AppContext, caseId: string): Promise<Effect[] | undefined>;
+  /** Kerngroep colour of the person with this person key (Kerngroep feature). */
+  kerngroepColour?(ctx: AppContext, personKey: string): Promise<Colour | undefined>;
+  /** Persons of a group case and how many are registered with the Kerngroep (Kerngroep feature). */
+  groupRegistration?(ctx: AppContext, caseId: string): Promise<{ persons: number; registered: number } | undefined>;
+}
+
+/** Flows of later features a notice's buttons open; until they exist the request is recorded. */
+export interface NoticeHooks {
+  planMeeting?(ctx: AppContext, actor: Actor, c: Case): Promise<CardActionResult>;
+  registerKerngroep?(ctx: AppContext, actor: Actor, c: Case): Promise<CardActionResult>;
+}
+
+export interface EscalationSetup {
+  rules: EscalationRules;
+  facts?: LaterFacts;
+  hooks?: NoticeHooks;
+}
+
+// --- helpers --------------------------------------------------------------------------------------
+
+const t = nl.escalation;
+
+/** Opaque, short and log-safe: subjects end up in keys, notice ids and log lines. */
+function digest(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 24);
+}
+
+const subjects = {
+  location: (district: string, locationKey: string) => `loc:${district}:${digest(locationKey)}`,
+  person: (personKey: string) => `person:${digest(personKey)}`,
+  case: (caseId: string) => `case:${caseId}`,
+  passOn: (passOnId: string) => `pass-on:${passOnId}`,
+  registration: (id: string) => `registration:${digest(id)}`,
+};
+
+const DATE_FIELDS = new Set(['lastAt', 'at', 'lastSignalAt', 'since']);
+
+function storeExplanation(e: Explanation): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(e)) as Record<string, unknown>;
+}
+
+function reviveExplanation(stored: Record<string, unknown>): Explanation {
+  const walk = (node: unknown, key?: string): unknown => {
+    if (Array.isArray(node)) return node.map((n) => walk(n, key === 'dates' ? 'dates' : undefined));
+    if (node && typeof node === 'object') {
+      return Object.fromEntries(Object.entries(node as Record<string, unknown>).map(([k, v]) => [k, walk(v, k)]));
+    }
+    if (typeof node === 'string' && key !== undefined && (DATE_FIELDS.has(key) || key === 'dates')) return new Date(node);
+    return node;
+  };
+  return walk(stored) as Explanation;
+}
+
+function districtName(ctx: AppContext, id: string): string {
+  return ctx.directory.district(id)?.name ?? id;
+}
+
+function organisationName(ctx: AppContext, id: string): string {
+  return ctx.directory.organisation(id)?.name ?? id;
+}
+
+function formatMoment(ctx: AppContext, at: Date | string): string {
+  return new Intl.DateTimeFormat('nl-NL', { timeZone: ctx.timeZone, dateStyle: 'medium', timeStyle: 'short' }).format(
+    typeof at === 'string' ? new Date(at) : at,
+  );
+}
+
+/** When the case reached its current level: the last level change, else its creation. */
+function levelSince(c: Case): Date {
+  for (let i = c.events.length - 1; i >= 0; i--) {
+    const e = c.events[i]!;
+    if (e.type === 'level-changed') return new Date(e.at);
+  }
+  return new Date(c.createdAt);
+}
+
+/** Most recent scores in [from, to], newest first, at most `limit`. */
+async function recentScores(ctx: AppContext, index: string, from: Date, to: Date, limit = MAX_SHOWN_DATES): Promise<Date[]> {
+  const entries = await ctx.store.range(index, from.getTime(), to.getTime(), { limit, reverse: true });
+  return entries.map((e) => new Date(e.score));
+}
+
+/** Users behind symbolic recipients, each checked against the access policy for this case. */
+function resolveRecipients(ctx: AppContext, notify: readonly Recipient[], c: Case): string[] {
+  const ids = new Set<string>();
+  for (const r of notify) {
+    if (r === 'wijkmanager') ctx.directory.district(c.district)?.wijkmanagers.forEach((u) => ids.add(u));
+    else if (r === 'voorzitter' || r === 'regisseur-it') ctx.directory.usersWithRole(r).forEach((u) => ids.add(u.id));
+    else if (r === 'regievoerder') directorUsers(ctx, c).forEach((u) => ids.add(u));
+    else ids.add(r.slice('user:'.length));
+  }
+  const facts = { type: 'case' as const, case: caseFacts(c) };
+  return [...ids].filter((id) => {
+    const actor = actorFromDirectory(ctx.directory, id);
+    const ok = actor !== undefined && isAllowed(decide(actor, 'escalation.receive', facts));
+    if (!ok) ctx.log.warn({ event: 'escalation.recipient-skipped', userId: id, caseRef: c.ref }, 'recipient may not receive notices about this case');
+    return ok;
+  });
+}
+
+/** The people who direct the case at its current level (§1). */
+function directorUsers(ctx: AppContext, c: Case): string[] {
+  const d = directorOf(c);
+  return d.kind === 'organisation' ? ctx.directory.contactsOf(d.organisation).map((u) => u.id) : [...(ctx.directory.district(d.district)?.wijkmanagers ?? [])];
+}
+
+/** Who hears about a notice that cannot be delivered: a director of the case other than the recipient. */
+function failureContact(ctx: AppContext, c: Case, recipient: string, preferred?: string): string | undefined {
+  if (preferred && preferred !== recipient && ctx.directory.user(preferred)) return preferred;
+  return directorUsers(ctx, c).find((u) => u !== recipient);
+}
+
+const RULE_ACTIONS: Record<RuleId, readonly NoticeAction[]> = {
+  'meerdere-partijen': ['takeDirection', 'planMeeting', 'dismiss'],
+  'vaker-op-plek': ['takeDirection', 'planMeeting', 'dismiss'],
+  doorgezet: ['takeDirection', 'planMeeting', 'dismiss'],
+  'kerngroep-criterium': ['registerKerngroep', 'planMeeting', 'dismiss'],
+  aanmelding: ['planMeeting', 'dismiss'],
+  'huisbezoek-criterium': ['planMeeting', 'dismiss'],
+  'groep-opgeschaald': ['takeDirection', 'planMeeting', 'dismiss'],
+  'ernstig-afstemming': ['planMeeting', 'dismiss'],
+  'afschalen-signaal': ['deescalate', 'planMeeting', 'dismiss'],
+};
+
+function actionsFor(rule: RuleId, level: Level): NoticeAction[] {
+  // Taking over direction is escalating to overlast (§3); for a whole group it is the chair's procesregie (§5).
+  return RULE_ACTIONS[rule].filter((a) => a !== 'takeDirection' || level === 'hinder' || rule === 'groep-opgeschaald');
+}
+
+function viewOf(ctx: AppContext, firing: FiringRecord, level: Level, extra: Partial<Pick<NoticeView, 'error' | 'handled'>> = {}): NoticeView {
+  return {
+    firingId: firing.firingId,
+    explanation: reviveExplanation(firing.explanation),
+    caseRef: firing.caseRef,
+    districtName: districtName(ctx, firing.district ?? ''),
+    ...(firing.location !== undefined ? { location: firing.location } : {}),
+    level,
+    personSubject: firing.personSubject,
+    actions: actionsFor(firing.rule, level),
+    ...(firing.handled ? { handled: firing.handled.text } : {}),
+    ...extra,
+    formatDate: (d) => formatNoticeDate(d, ctx.timeZone),
+    organisationName: (id) => organisationName(ctx, id),
+  };
+}
+
+// --- firing and re-arming ---------------------------------------------------------------------------
+
+interface FireContext extends SubjectParams {
+  c: Case;
+  personSubject?: boolean;
+  /** For doorgezet: the partner who passed it on hears about delivery problems. */
+  reportTo?: string;
+  ref?: Notice['ref'];
+}
+
+type ApplyResult = 'fired' | 'already-fired' | 'no-recipients' | 'rearmed' | 'nothing';
+
+/** Fires (once per rule and subject) or re-arms, as the decision says. */
+async function apply(ctx: AppContext, setup: EscalationSetup, rule: RuleId, subject: string, decision: RuleDecision, fc: FireContext): Promise<ApplyResult> {
+  const markerKey = escalationKeys.fired(rule, subject);
+  const marker = await ctx.store.get<Marker>(markerKey);
+  if (!decision.fire) {
+    if (marker && (decision.why === 'below-threshold' || decision.why === 'not-applicable')) {
+      await rearm(ctx, markerKey, marker, 'condition-cleared');
+      return 'rearmed';
+    }
+    return 'nothing';
+  }
+  if (marker) return 'already-fired';
+
+  const { c } = fc;
+  const recipients = resolveRecipients(ctx, setup.rules.rules[rule].notify, c);
+  if (recipients.length === 0) {
+    ctx.log.warn({ event: 'escalation.no-recipients', rule, caseRef: c.ref }, 'threshold reached but nobody to tell');
+    return 'no-recipients';
+  }
+  const now = ctx.clock.now();
+  const firingId = randomUUID();
+  const params: SubjectParams = {
+    district: fc.district ?? c.district,
+    ...(fc.locationKey !== undefined ? { locationKey: fc.locationKey } : {}),
+    ...(fc.location !== undefined ? { location: fc.location } : {}),
+    ...(fc.personKey !== undefined ? { personKey: fc.personKey } : {}),
+    ...(fc.passOnId !== undefined ? { passOnId: fc.passOnId } : {}),
+  };
+  const noticeIds = recipients.map((u) => `escalation:${rule}:${firingId}:${u}`);
+  const firing: FiringRecord = {
+    firingId,
+    rule,
+    subject,
+    caseId: c.id,
+    caseRef: c.ref,
+    levelAtFiring: c.level,
+    personSubject: fc.personSubject ?? false,
+    explanation: storeExplanation(decision.explanation),
+    recipients,
+    noticeIds,
+    firedAt: now.toISOString(),
+    actions: [],
+    ...params,
+  };
+  const card = noticeCard(viewOf(ctx, firing, c.level));
+  const about = t.delivery.about(ruleTitle(rule), c.ref);
+  const notices: Notice[] = recipients.map((u, i) => {
+    const reportTo = failureContact(ctx, c, u, fc.reportTo);
+    return {
+      id: noticeIds[i]!,
+      recipient: u,
+      message: { kind: 'card', card, summary: t.card.summary(ruleTitle(rule), c.ref) },
+      about,
+      ...(reportTo ? { reportFailureTo: reportTo } : {}),
+      ...(fc.ref ? { ref: fc.ref } : {}),
+    };
+  });
+  const markerValue: Marker = { rule, subject, firingId, caseId: c.id, firedAt: firing.firedAt, ...params };
+  const staged = ctx.outbox.stage?.(notices);
+  const result = await ctx.store.commit([
+    { op: 'put', key: markerKey, value: markerValue, ifAbsent: true },
+    { op: 'put', key: escalationKeys.firing(firingId), value: firing, ifAbsent: true },
+    // Only rules whose count can fall again need the sweep; the others re-arm with the case.
+    ...(COUNT_RULES.includes(rule) ? [{ op: 'index', index: escalationIndexes.fired, member: markerKey, score: now.getTime() } as const] : []),
+    { op: 'index', index: escalationIndexes.caseFired(c.id), member: markerKey, score: now.getTime() },
+    ...(staged?.ops ?? []),
+    auditOp({ actor: 'system', action: 'escalation.fire', resource: `case:${c.ref}`, outcome: 'allow', reason: rule }),
+  ]);
+  if (!result.ok) {
+    // Another instance fired this rule for this subject at the same moment: its notices go out.
+    ctx.log.info({ event: 'escalation.fire-lost', rule, caseRef: c.ref }, 'rule fired concurrently elsewhere');
+    return 'already-fired';
+  }
+  if (staged) await staged.dispatch();
+  else for (const n of notices) await ctx.outbox.send(n);
+  ctx.log.info({ event: 'escalation.fired', rule, caseRef: c.ref, firingId, recipients: recipients.length }, 'escalation notice queued');
+  return 'fired';
+}
+
+async function rearm(ctx: AppContext, markerKey: string, stored: Versioned<Marker>, why: string): Promise<void> {
+  const marker = stored.value;
+  // ifEtag: only the marker this evaluation looked at; one that fired again meanwhile stays.
+  const result = await ctx.store.commit([
+    { op: 'delete', key: markerKey, ifEtag: stored.etag },
+    { op: 'unindex', index: escalationIndexes.fired, member: markerKey },
+    { op: 'unindex', index: escalationIndexes.caseFired(marker.caseId), member: markerKey },
+    auditOp({ actor: 'system', action: 'escalation.rearm', resource: `case-id:${marker.caseId}`, outcome: 'allow', reason: `${marker.rule}: ${why}` }),
+  ]);
+  if (!result.ok) return;
+  ctx.log.info({ event: 'escalation.rearmed', rule: marker.rule, why }, 'rule re-armed');
+}
+
+/** The writes that re-arm every rule fired about a case (de-escalation), for the level change's commit. */
+async function rearmCaseOps(ctx: AppContext, caseId: string): Promise<WriteOp[]> {
+  const markers = await ctx.store.range(escalationIndexes.caseFired(caseId), -Infinity, Infinity, { limit: 1000 });
+  return markers.flatMap(({ member }): WriteOp[] => [
+    { op: 'delete', key: member },
+    { op: 'unindex', index: escalationIndexes.fired, member },
+    { op: 'unindex', index: escalationIndexes.caseFired(caseId), member },
+  ]);
+}
+
+// --- evaluation per subject -------------------------------------------------------------------------
+
+async function loadCase(ctx: AppContext, caseId: string): Promise<Case | undefined> {
+  return (await ctx.store.get<Case>(keys.case(caseId)))?.value;
+}
+
+/** §3 rules about a place: distinct reporting organisations and the number of signals. */
+async function evaluateLocation(ctx: AppContext, setup: EscalationSetup, c: Case, place: { district: string; locationKey: string; location: string }): Promise<void> {
+  const now = ctx.clock.now();
+  const { district, locationKey, location } = place;
+  const subject = subjects.location(district, locationKey);
+  const fc: FireContext = { c, district, locationKey, location };
+
+  const cfgP = setup.rules.rules['meerdere-partijen'];
+  if (cfgP.enabled) {
+    const w = windowFor(now, cfgP.window, ctx.timeZone);
+    // One ZCOUNT per organisation in the directory (tens), each O(log n).
+    const organisations = await Promise.all(
+      ctx.directory.organisations.map(async (o) => {
+        const index = indexes.locationOrgSignals(district, locationKey, o.id);
+        const count = await ctx.store.count(index, w.from.getTime(), w.to.getTime());
+        const lastAt = count > 0 ? (await recentScores(ctx, index, w.from, w.to, 1))[0] : undefined;
+        return { organisation: o.id, count, ...(lastAt ? { lastAt } : {}) };
+      }),
+    );
+    await apply(ctx, setup, 'meerdere-partijen', subject, checkMeerderePartijen(cfgP, { organisations }), fc);
+  }
+
+  const cfgV = setup.rules.rules['vaker-op-plek'];
+  if (cfgV.enabled) {
+    const w = windowFor(now, cfgV.window, ctx.timeZone);
+    const index = indexes.locationSignals(district, locationKey);
+    const count = await ctx.store.count(index, w.from.getTime(), w.to.getTime());
+    const recent = count > 0 ? await recentScores(ctx, index, w.from, w.to) : [];
+    await apply(ctx, setup, 'vaker-op-plek', subject, checkVakerOpPlek(cfgV, { count, recent }), fc);
+  }
+}
+
+/** §5 rules about the person of a case: the Kerngroep criterion and the home-visit criterion. */
+async function evaluatePerson(ctx: AppContext, setup: EscalationSetup, c: Case): Promise<void> {
+  const personKey = c.personKey;
+  if (!personKey) return;
+  const now = ctx.clock.now();
+  const subject = subjects.person(personKey);
+  const fc: FireContext = { c, personKey, personSubject: true };
+
+  const cfgK = setup.rules.rules['kerngroep-criterium'];
+  if (cfgK.enabled) {
+    const w = windowFor(now, cfgK.window, ctx.timeZone);
+    const index = indexes.personPolice(personKey);
+    const count = await ctx.store.count(index, w.from.getTime(), w.to.getTime());
+    const recent = count > 0 ? await recentScores(ctx, index, w.from, w.to) : [];
+    const effects = c.level === 'overlast' ? await setup.facts?.interventionEffects?.(ctx, c.id) : undefined;
+    const decision = checkKerngroepCriterium(cfgK, { level: c.level, policeContacts: { count, recent }, ...(effects ? { effects } : {}) });
+    await apply(ctx, setup, 'kerngroep-criterium', subject, decision, fc);
+  }
+
+  const cfgH = setup.rules.rules['huisbezoek-criterium'];
+  if (cfgH.enabled) {
+    const colour = await setup.facts?.kerngroepColour?.(ctx, personKey);
+    const w = windowFor(now, cfgH.window, ctx.timeZone);
+    const index = indexes.personSignals(personKey);
+    const count = colour === undefined ? 0 : await ctx.store.count(index, w.from.getTime(), w.to.getTime());
+    const recent = count > 0 ? await recentScores(ctx, index, w.from, w.to) : [];
+    const decision = checkHuisbezoekCriterium(cfgH, { ...(colour ? { colour } : {}), signals: { count, recent } });
+    await apply(ctx, setup, 'huisbezoek-criterium', subject, decision, fc);
+  }
+}
+
+/** §9 no new signals on an escalated case for the quiet period. */
+async function evaluateAfschalen(ctx: AppContext, setup: EscalationSetup, c: Case): Promise<void> {
+  const cfg = setup.rules.rules['afschalen-signaal'];
+  if (!cfg.enabled) return;
+  const now = ctx.clock.now();
+  const window = windowFor(now, cfg.quiet, ctx.timeZone);
+  const index = indexes.caseSignals(c.id);
+  const signalsInWindow = await ctx.store.count(index, window.from.getTime(), window.to.getTime());
+  const lastSignalAt = (await recentScores(ctx, index, new Date(0), now, 1))[0];
+  const decision = checkAfschalenSignaal(cfg, {
+    level: c.level,
+    signalsInWindow,
+    ...(lastSignalAt ? { lastSignalAt } : {}),
+    levelSince: levelSince(c),
+    window,
+  });
+  await apply(ctx, setup, 'afschalen-signaal', subjects.case(c.id), decision, { c });
+}
+
+async function evaluateCaseLevel(ctx: AppContext, setup: EscalationSetup, c: Case): Promise<void> {
+  const cfg = setup.rules.rules['ernstig-afstemming'];
+  await apply(ctx, setup, 'ernstig-afstemming', subjects.case(c.id), checkErnstigAfstemming(cfg, { level: c.level, since: levelSince(c) }), { c });
+}
+
+async function evaluateGroup(ctx: AppContext, setup: EscalationSetup, c: Case): Promise<void> {
+  const cfg = setup.rules.rules['groep-opgeschaald'];
+  if (!cfg.enabled || c.subject !== 'groep') return;
+  const group = await setup.facts?.groupRegistration?.(ctx, c.id);
+  await apply(ctx, setup, 'groep-opgeschaald', subjects.case(c.id), checkGroepOpgeschaald(cfg, { ...(group ? { group } : {}) }), { c });
+}
+
+interface StoredPassOn extends PassOn {
+  caseId: string;
+  caseRef: string;
+  district: string;
+}
+
+/** §3 a partner passed the case on: the wijkmanager is told, through the outbox. */
+async function evaluatePassOn(ctx: AppContext, setup: EscalationSetup, passOnId: string): Promise<void> {
+  const stored = await ctx.store.get<StoredPassOn>(keys.passOn(passOnId));
+  if (!stored) return;
+  const c = await loadCase(ctx, stored.value.caseId);
+  if (!c) return;
+  const passOn = c.passOns.find((p) => p.id === passOnId);
+  if (!passOn) return;
+  const decision = checkDoorgezet(setup.rules.rules.doorgezet, {
+    passOn: { at: new Date(passOn.at), organisation: passOn.by.organisation, status: passOn.status },
+  });
+  if (!decision.fire) {
+    if (passOn.status !== 'pending-delivery') await ctx.store.commit([{ op: 'unindex', index: indexes.passOnPending, member: passOnId }]);
+    return;
+  }
+  const result = await apply(ctx, setup, 'doorgezet', subjects.passOn(passOnId), decision, {
+    c,
+    passOnId,
+    reportTo: passOn.by.userId,
+    ref: { kind: 'pass-on', id: passOnId },
+  });
+  // Nobody to deliver to (no wijkmanager for the district): the request cannot wait forever.
+  if (result === 'no-recipients') await settlePassOn(ctx, passOnId, 'failed');
+}
+
+/** Sets a pass-on's delivery status on the case (its timeline shows it) and leaves the pending list. */
+async function settlePassOn(ctx: AppContext, passOnId: string, status: 'delivered' | 'failed'): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const stored = await ctx.store.get<StoredPassOn>(keys.passOn(passOnId));
+    if (!stored) return;
+    const current = await ctx.store.get<Case>(keys.case(stored.value.caseId));
+    if (!current) return;
+    const passOn = current.value.passOns.find((p) => p.id === passOnId);
+    if (!passOn || passOn.status !== 'pending-delivery') {
+      await ctx.store.commit([{ op: 'unindex', index: indexes.passOnPending, member: passOnId }]);
+      return;
+    }
+    const updated: Case = { ...current.value, passOns: current.value.passOns.map((p) => (p.id === passOnId ? { ...p, status } : p)) };
+    const result = await ctx.store.commit([
+      { op: 'put', key: keys.case(updated.id), value: updated, ifEtag: current.etag },
+      { op: 'put', key: keys.passOn(passOnId), value: { ...stored.value, status }, ifEtag: stored.etag },
+      { op: 'unindex', index: indexes.passOnPending, member: passOnId },
+      auditOp({ actor: 'system', action: 'case.pass-on.deliver', resource: `case:${updated.ref}`, outcome: status === 'delivered' ? 'allow' : 'error' }),
+    ]);
+    if (result.ok) {
+      ctx.log.info({ event: 'case.pass-on.settled', caseRef: updated.ref, passOnId, status }, 'pass-on delivery settled');
+      return;
+    }
+  }
+  throw new Error(`Unexpected: pass-on ${passOnId} kept changing while recording its delivery`);
+}
+
+/** Outbox listener: a doorgezet notice was delivered or failed. Delivered to anyone counts as delivered. */
+async function onPassOnNoticeSettled(ctx: AppContext, settled: SettledNotice): Promise<void> {
+  if (settled.state === 'delivered') return settlePassOn(ctx, settled.ref.id, 'delivered');
+  const marker = await ctx.store.get<Marker>(escalationKeys.fired('doorgezet', subjects.passOn(settled.ref.id)));
+  const firing = marker ? await ctx.store.get<FiringRecord>(escalationKeys.firing(marker.value.firingId)) : undefined;
+  const ids = firing?.value.noticeIds ?? [settled.id];
+  const statuses = await Promise.all(ids.map((id) => ctx.outbox.status(id)));
+  if (statuses.some((s) => s?.state === 'delivered')) return settlePassOn(ctx, settled.ref.id, 'delivered');
+  if (statuses.every((s) => s?.state === 'failed' || s?.state === 'cancelled')) return settlePassOn(ctx, settled.ref.id, 'failed');
+}
+
+// --- the entry point ----------------------------------------------------------------------------------
+
+/**
+ * Evaluates the rules a trigger can affect, now. The job handler calls this; tests and later
+ * features may too (`evaluateEscalations` schedules it as a job instead).
+ */
+export async function evaluateEscalationsNow(ctx: AppContext, setup: EscalationSetup, trigger: EscalationTrigger): Promise<void> {
+  switch (trigger.type) {
+    case 'signal': {
+      const signal = (await ctx.store.get<Signal>(keys.signal(trigger.signalId)))?.value;
+      if (!signal) return;
+      const c = await loadCase(ctx, signal.caseId);
+      if (!c || c.status !== 'open') return;
+      await evaluateLocation(ctx, setup, c, { district: signal.district, locationKey: signal.locationKey, location: signal.location });
+      await evaluatePerson(ctx, setup, c);
+      // A new signal ends the quiet period: re-arms a fired afschalen proposal.
+      await evaluateAfschalen(ctx, setup, c);
+      return;
+    }
+    case 'pass-on':
+      return evaluatePassOn(ctx, setup, trigger.passOnId);
+    case 'level-change':
+    case 'feedback':
+    case 'colour': {
+      const c = await loadCase(ctx, trigger.caseId);
+      if (!c) return;
+      if (trigger.type === 'level-change') {
+        await evaluateCaseLevel(ctx, setup, c);
+        await evaluateAfschalen(ctx, setup, c);
+      }
+      await evaluatePerson(ctx, setup, c);
+      return;
+    }
+    case 'registration': {
+      const c = await loadCase(ctx, trigger.caseId);
+      if (!c) return;
+      const decision = checkAanmelding(setup.rules.rules.aanmelding, { registeredAt: new Date(trigger.at) });
+      await apply(ctx, setup, 'aanmelding', subjects.registration(trigger.registrationId), decision, { c, ...(c.personKey ? { personSubject: true } : {}) });
+      await evaluateGroup(ctx, setup, c);
+      await evaluatePerson(ctx, setup, c);
+      return;
+    }
+    case 'sweep':
+      await sweep(ctx, setup);
+      return;
+  }
+}
+
+/**
+ * The periodic sweep: the time-based rule (afschalen-signaal) for every escalated case; every fired
+ * count rule re-checked (re-armed when its count fell below the threshold while nothing happened at
+ * its subject); pass-on requests still waiting; pending notices whose job was lost.
+ */
+export async function sweep(ctx: AppContext, setup: EscalationSetup): Promise<void> {
+  const escalated = await ctx.store.range(escalationIndexes.escalatedCases, -Infinity, Infinity, { limit: 10_000 });
+  for (const { member } of escalated) {
+    const c = await loadCase(ctx, member);
+    if (!c || c.status !== 'open' || c.level === 'hinder') {
+      await ctx.store.commit([{ op: 'unindex', index: escalationIndexes.escalatedCases, member }]);
+      continue;
+    }
+    await evaluateAfschalen(ctx, setup, c);
+  }
+
+  const fired = await ctx.store.range(escalationIndexes.fired, -Infinity, Infinity, { limit: 10_000 });
+  const seen = new Set<string>();
+  for (const { member } of fired) {
+    const marker = (await ctx.store.get<Marker>(member))?.value;
+    if (!marker) {
+      await ctx.store.commit([{ op: 'unindex', index: escalationIndexes.fired, member }]);
+      continue;
+    }
+    const c = await loadCase(ctx, marker.caseId);
+    if (!c) continue;
+    const once = (key: string) => (seen.has(key) ? false : (seen.add(key), true));
+    if ((marker.rule === 'meerdere-partijen' || marker.rule === 'vaker-op-plek') && marker.district && marker.locationKey) {
+      if (once(`loc:${marker.subject}`)) {
+        await evaluateLocation(ctx, setup, c, { district: marker.district, locationKey: marker.locationKey, location: marker.location ?? c.location });
+      }
+    } else if ((marker.rule === 'kerngroep-criterium' || marker.rule === 'huisbezoek-criterium') && once(`person:${c.id}`)) {
+      await evaluatePerson(ctx, setup, c);
+    }
+  }
+
+  const pending = await ctx.store.range(indexes.passOnPending, -Infinity, Infinity, { limit: 10_000 });
+  for (const { member } of pending) await evaluatePassOn(ctx, setup, member);
+
+  const recover = (ctx.outbox as { recover?: () => Promise<number> }).recover;
+  if (recover) await recover.call(ctx.outbox);
+}
+
+// --- jobs -------------------------------------------------------------------------------------------
+
+function sweepSlot(now: Date, everyMs: number): number {
+  return Math.floor(now.getTime() / everyMs) * everyMs;
+}
+
+/**
+ * Registers the evaluation and sweep jobs and the pass-on delivery listener. Call before
+ * `jobs.start()`; then `startEscalations` schedules the first sweep.
+ */
+export function registerEscalations(
+  ctx: AppContext,
+  setup: EscalationSetup,
+  outbox: { onSettled(kind: string, listener: (n: SettledNotice) => Promise<void>): void },
+): void {
+  const everyMs = setup.rules.sweep.everyMinutes * 60_000;
+  ctx.jobs.register(ESCALATION_EVALUATE_JOB, async (run: JobRun) => {
+    const parsed = escalationTriggerSchema.safeParse(run.payload.trigger);
+    if (!parsed.success) return { status: 'failed', reason: 'malformed escalation trigger' };
+    await evaluateEscalationsNow(ctx, setup, parsed.data);
+    return { status: 'done' };
+  });
+  ctx.jobs.register(ESCALATION_SWEEP_JOB, async () => {
+    // The next sweep first, so that a sweep that fails does not end the chain. One id per slot:
+    // instances that schedule it at the same time schedule it once.
+    const next = sweepSlot(ctx.clock.now(), everyMs) + everyMs;
+    await ctx.jobs.enqueue({ id: `escalation-sweep:${next}`, type: ESCALATION_SWEEP_JOB, payload: {}, runAt: new Date(next) });
+    await evaluateEscalationsNow(ctx, setup, { type: 'sweep' });
+    return { status: 'done' };
+  });
+  outbox.onSettled('pass-on', (n) => onPassOnNoticeSettled(ctx, n));
+}
+
+/** Schedules a sweep now (catches up after downtime: recovery, time-based rules). */
+export async function startEscalations(ctx: AppContext, setup: EscalationSetup): Promise<void> {
+  const slot = sweepSlot(ctx.clock.now(), setup.rules.sweep.everyMinutes * 60_000);
+  await ctx.jobs.enqueue({ id: `escalation-sweep:${slot}`, type: ESCALATION_SWEEP_JOB, payload: {} });
+}
+
+// --- level changes (human decisions) ------------------------------------------------------------------
+
+export type ChangeLevelOutcome =
+  | { outcome: 'changed'; case: Case; from: Level; to: Level }
+  | { outcome: 'invalid'; error: LevelChangeError }
+  | { outcome: 'denied'; reason: DenyReason }
+  | { outcome: 'not-found' }
+  | { outcome: 'busy' };
+
+/**
+ * Opschalen / afschalen (§1): a decision of the municipality's roles, with a reason, recorded on
+ * the case timeline. Keeps the escalated-cases index for the afschalen sweep; a de-escalation
+ * re-arms every rule that fired about the case, in the same commit. Then the rules are evaluated
+ * (e.g. ernstig-afstemming when the case reaches ernstige overlast).
+ */
+export async function changeCaseLevel(ctx: AppContext, actor: Actor, caseId: string, to: Level, reason: string, via?: string): Promise<ChangeLevelOutcome> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await ctx.store.get<Case>(keys.case(caseId));
+    if (!current) return { outcome: 'not-found' };
+    const c = current.value;
+    const decision = decide(actor, 'case.change-level', { type: 'case', case: caseFacts(c) });
+    if (!isAllowed(decision)) {
+      await ctx.store.commit([auditOp(auditDecision(actor, 'case.change-level', `case:${c.ref}`, decision))]);
+      return { outcome: 'denied', reason: decision.effect === 'deny' ? decision.reason : 'role-required' };
+    }
+    const now = ctx.clock.now();
+    const changed = changeLevel(c, { to, reason, by: { userId: actor.id, organisation: actor.organisation.id }, at: now });
+    if (!changed.ok) return { outcome: 'invalid', error: changed.error };
+    const ops: WriteOp[] = [
+      { op: 'put', key: keys.case(c.id), value: changed.case, ifEtag: current.etag },
+      to === 'hinder'
+        ? { op: 'unindex', index: escalationIndexes.escalatedCases, member: c.id }
+        : { op: 'index', index: escalationIndexes.escalatedCases, member: c.id, score: now.getTime() },
+      ...(changed.transition === 'deescalate' ? await rearmCaseOps(ctx, c.id) : []),
+      auditOp({ actor: actor.id, action: 'case.change-level', resource: `case:${c.ref}`, outcome: 'allow', reason: `${c.level}->${to}${via ? ` via ${via}` : ''}` }),
+    ];
+    const result = await ctx.store.commit(ops);
+    if (result.ok) {
+      ctx.log.info({ event: 'case.level-changed', userId: actor.id, caseRef: c.ref, from: c.level, to, transition: changed.transition }, 'case level changed');
+      await evaluateEscalations(ctx, { type: 'level-change', caseId: c.id });
+      return { outcome: 'changed', case: changed.case, from: c.level, to };
+    }
+  }
+  return { outcome: 'busy' };
+}
+
+// --- notice actions ---------------------------------------------------------------------------------
+
+const MAX_REF = 50;
+
+const actionData = z
+  .object({
+    firingId: z.string().uuid(),
+    [REASON_INPUTS.takeDirection]: z.string().max(LIMITS.raw).nullish(),
+    [REASON_INPUTS.deescalate]: z.string().max(LIMITS.raw).nullish(),
+    [REASON_INPUTS.dismiss]: z.string().max(LIMITS.raw).nullish(),
+  })
+  .strict();
+
+const changeLevelData = z
+  .object({ caseRef: z.string().min(1).max(MAX_REF), to: z.enum(LEVELS), reason: z.string().max(LIMITS.raw).nullish() })
+  .strict();
+
+const reasonSchema = z.string().trim().min(10, t.errors.reasonRequired).max(LIMITS.passOnReason, t.errors.reasonTooLong);
+
+const message = (text: string): CardActionResult => ({ kind: 'message', text });
+const asCard = (card: AdaptiveCard): CardActionResult => ({ kind: 'card', card });
+
+type Loaded = { ok: true; firing: FiringRecord; etag: string; c: Case; data: z.infer<typeof actionData> } | { ok: false; result: CardActionResult };
+
+async function loadForAction(ctx: AppContext, actor: Actor, verb: string, data: unknown): Promise<Loaded> {
+  const parsed = actionData.safeParse(data);
+  if (!parsed.success) {
+    await ctx.store.commit([auditOp({ actor: actor.id, action: 'escalation.act', resource: 'escalation:?', outcome: 'refused', reason: 'bad-shape' })]);
+    return { ok: false, result: message(t.errors.forged) };
+  }
+  const stored = await ctx.store.get<FiringRecord>(escalationKeys.firing(parsed.data.firingId));
+  if (!stored) return { ok: false, result: message(t.errors.unknownNotice) };
+  const firing = stored.value;
+  const resource = `escalation:${firing.firingId}`;
+  const c = await loadCase(ctx, firing.caseId);
+  if (!c) return { ok: false, result: message(t.errors.caseGone) };
+  const decision = decide(actor, 'escalation.act', { type: 'case', case: caseFacts(c) });
+  // Only the people a notice went to act on it; the policy decides whether they still may.
+  const recipient = firing.recipients.includes(actor.id);
+  if (!recipient || !isAllowed(decision)) {
+    const denied = recipient ? decision : ({ effect: 'deny', reason: 'not-involved' } as const);
+    await ctx.store.commit([auditOp(auditDecision(actor, 'escalation.act', resource, denied))]);
+    ctx.log.warn({ event: 'escalation.act.denied', userId: actor.id, verb, firingId: firing.firingId }, 'notice action denied');
+    return { ok: false, result: message(recipient ? nl.signals.refusals.denyReasons[denied.effect === 'deny' ? denied.reason : 'role-required'] : t.errors.notRecipient) };
+  }
+  return { ok: true, firing, etag: stored.etag, c, data: parsed.data };
+}
+
+/** Records an action on the firing (and, for a terminal one, that the notice is handled). */
+async function recordAction(ctx: AppContext, firingId: string, action: FiringAction, handledText?: string): Promise<FiringRecord | undefined> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const stored = await ctx.store.get<FiringRecord>(escalationKeys.firing(firingId));
+    if (!stored) return undefined;
+    if (handledText && stored.value.handled) return stored.value;
+    const updated: FiringRecord = {
+      ...stored.value,
+      actions: [...stored.value.actions, action],
+      ...(handledText ? { handled: { action: action.action, by: action.by, at: action.at, text: handledText } } : {}),
+    };
+    const result = await ctx.store.commit([
+      { op: 'put', key: escalationKeys.firing(firingId), value: updated, ifEtag: stored.etag },
+      auditOp({ actor: action.by, action: 'escalation.act', resource: `escalation:${firingId}`, outcome: 'allow', reason: action.action }),
+    ]);
+    if (result.ok) return updated;
+  }
+  return undefined;
+}
+
+function reasonOf(data: z.infer<typeof actionData>, action: keyof typeof REASON_INPUTS): { ok: true; reason: string } | { ok: false; error: string } {
+  const r = reasonSchema.safeParse(data[REASON_INPUTS[action]] ?? '');
+  return r.success ? { ok: true, reason: r.data } : { ok: false, error: r.error.issues[0]?.message ?? t.errors.reasonRequired };
+}
+
+function levelErrorText(outcome: Exclude<ChangeLevelOutcome, { outcome: 'changed' }>, ref: string): string {
+  switch (outcome.outcome) {
+    case 'invalid':
+      return t.errors.levelErrors[outcome.error];
+    case 'denied':
+      return `${t.levelChange.denied(ref)} ${nl.signals.refusals.denyReasons[outcome.reason]}`;
+    case 'not-found':
+      return t.errors.caseGone;
+    case 'busy':
+      return nl.signals.refusals.busy;
+  }
+}
+
+async function levelAction(ctx: AppContext, actor: Actor, data: unknown, kind: 'takeDirection' | 'deescalate'): Promise<CardActionResult> {
+  const verb = kind === 'takeDirection' ? ESCALATION_VERBS.takeDirection : ESCALATION_VERBS.deescalate;
+  const loaded = await loadForAction(ctx, actor, verb, data);
+  if (!loaded.ok) return loaded.result;
+  const { firing, c } = loaded;
+  if (firing.handled) return asCard(noticeCard(viewOf(ctx, firing, c.level)));
+  const reason = reasonOf(loaded.data, kind);
+  if (!reason.ok) return asCard(noticeCard(viewOf(ctx, firing, c.level, { error: reason.error })));
+  const now = ctx.clock.now();
+  const at = formatMoment(ctx, now);
+
+  // §5: when (almost) the whole group is escalated, the chair can take the procesregie; the level stays.
+  if (kind === 'takeDirection' && c.level !== 'hinder') {
+    if (firing.rule === 'groep-opgeschaald' && hasRole(actor, 'voorzitter')) {
+      const updated = await recordAction(ctx, firing.firingId, { action: kind, by: actor.id, at: now.toISOString(), reason: reason.reason }, t.outcomes.tookProcessDirection(escapeText(actor.name), at));
+      return asCard(noticeCard(viewOf(ctx, updated ?? firing, c.level)));
+    }
+    return asCard(noticeCard(viewOf(ctx, firing, c.level, { error: t.errors.levelErrors['same-level'] })));
+  }
+  const to: Level = kind === 'takeDirection' ? 'overlast' : c.level === 'ernstig' ? 'overlast' : 'hinder';
+  const changed = await changeCaseLevel(ctx, actor, c.id, to, reason.reason, `escalation:${firing.firingId}`);
+  if (changed.outcome !== 'changed') return asCard(noticeCard(viewOf(ctx, firing, c.level, { error: levelErrorText(changed, c.ref) })));
+  const levelName = nl.signals.levels[to].toLowerCase();
+  const text = kind === 'takeDirection' ? t.outcomes.tookDirection(escapeText(actor.name), at, levelName) : t.outcomes.deescalated(escapeText(actor.name), at, levelName);
+  const updated = await recordAction(ctx, firing.firingId, { action: kind, by: actor.id, at: now.toISOString(), reason: reason.reason }, text);
+  return asCard(noticeCard(viewOf(ctx, updated ?? firing, to)));
+}
+
+async function dismissAction(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const loaded = await loadForAction(ctx, actor, ESCALATION_VERBS.dismiss, data);
+  if (!loaded.ok) return loaded.result;
+  const { firing, c } = loaded;
+  if (firing.handled) return asCard(noticeCard(viewOf(ctx, firing, c.level)));
+  const reason = reasonOf(loaded.data, 'dismiss');
+  if (!reason.ok) return asCard(noticeCard(viewOf(ctx, firing, c.level, { error: reason.error })));
+  const now = ctx.clock.now();
+  const text = t.outcomes.dismissed(escapeText(actor.name), formatMoment(ctx, now), escapeText(reason.reason));
+  const updated = await recordAction(ctx, firing.firingId, { action: 'dismiss', by: actor.id, at: now.toISOString(), reason: reason.reason }, text);
+  ctx.log.info({ event: 'escalation.dismissed', userId: actor.id, firingId: firing.firingId, rule: firing.rule }, 'notice dismissed');
+  return asCard(noticeCard(viewOf(ctx, updated ?? firing, c.level)));
+}
+
+async function flowAction(ctx: AppContext, actor: Actor, data: unknown, kind: 'planMeeting' | 'registerKerngroep', hooks: NoticeHooks | undefined): Promise<CardActionResult> {
+  const loaded = await loadForAction(ctx, actor, ESCALATION_VERBS[kind], data);
+  if (!loaded.ok) return loaded.result;
+  const { firing, c } = loaded;
+  const now = ctx.clock.now();
+  await recordAction(ctx, firing.firingId, { action: kind, by: actor.id, at: now.toISOString() });
+  const hook = kind === 'planMeeting' ? hooks?.planMeeting : hooks?.registerKerngroep;
+  if (hook) return hook(ctx, actor, c);
+  const at = formatMoment(ctx, now);
+  return message(kind === 'planMeeting' ? t.outcomes.meetingRequested(actor.name, at) : t.outcomes.registrationRequested(actor.name, at));
+}
+
+async function changeLevelAction(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const parsed = changeLevelData.safeParse(data);
+  if (!parsed.success) return message(t.errors.forged);
+  const ref = parsed.data.caseRef.trim().toUpperCase();
+  const ptr = await ctx.store.get<{ caseId: string }>(keys.caseRef(ref));
+  if (!ptr) return message(nl.signals.refusals.caseNotFound(escapeText(ref.slice(0, 30))));
+  const result = await changeCaseLevel(ctx, actor, ptr.value.caseId, parsed.data.to, parsed.data.reason ?? '');
+  if (result.outcome !== 'changed') return message(levelErrorText(result, ref));
+  return message(t.levelChange.done(ref, nl.signals.levels[result.from], nl.signals.levels[result.to]));
+}
+
+/** Verb of the general level-change action (a case card can offer it with `{ caseRef, to, reason }`). */
+export const CHANGE_LEVEL_VERB = 'case.change-level';
+
+/**
+ * The notice actions as the Teams layer registers them. Action.Execute data shapes:
+ * - `escalation.take-direction` / `escalation.deescalate` / `escalation.dismiss`: `{ firingId, reason… }`
+ * - `escalation.plan-meeting` / `escalation.register-kerngroep`: `{ firingId }`
+ * - `case.change-level`: `{ caseRef, to, reason }`
+ */
+export function escalationFeature(setup: Pick<EscalationSetup, 'hooks'> = {}): Feature {
+  return {
+    commands: [],
+    actions: [
+      { verb: ESCALATION_VERBS.takeDirection, run: (ctx, actor, data) => levelAction(ctx, actor, data, 'takeDirection') },
+      { verb: ESCALATION_VERBS.deescalate, run: (ctx, actor, data) => levelAction(ctx, actor, data, 'deescalate') },
+      { verb: ESCALATION_VERBS.dismiss, run: (ctx, actor, data) => dismissAction(ctx, actor, data) },
+      { verb: ESCALATION_VERBS.planMeeting, run: (ctx, actor, data) => flowAction(ctx, actor, data, 'planMeeting', setup.hooks) },
+      { verb: ESCALATION_VERBS.registerKerngroep, run: (ctx, actor, data) => flowAction(ctx, actor, data, 'registerKerngroep', setup.hooks) },
+      { verb: CHANGE_LEVEL_VERB, run: (ctx, actor, data) => changeLevelAction(ctx, actor, data) },
+    ],
+  };
+}
