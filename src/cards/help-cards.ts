@@ -19,8 +19,8 @@ export interface HelpView {
 }
 
 /**
- * The help card: what this user can do given their roles. Buttons send the command as a chat
- * message (messageBack), so the button and typing the word behave the same.
+ * The help card: what this user can do given their roles. A button submits `{ command }`, which the
+ * Teams layer treats exactly like typing the word.
  */
 export function helpCard(view: HelpView): AdaptiveCard {
   const body: Record<string, unknown>[] = [];
@@ -64,7 +64,7 @@ export function helpCard(view: HelpView): AdaptiveCard {
     .map((e) => ({
       type: 'Action.Submit',
       title: e.title,
-      data: { msteams: { type: 'messageBack', text: e.command, displayText: e.command } },
+      data: { command: e.command },
     }));
 
   return {

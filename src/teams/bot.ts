@@ -79,9 +79,9 @@ export function createTeamsBot(options: { ctx: AppContext; config: Config; featu
 
   for (const command of commands) {
     app.message(
-      async (context) => context.activity.type === ActivityTypes.Message && command.match.test(normaliseText(context.activity.text)),
+      async (context) => context.activity.type === ActivityTypes.Message && command.match.test(normaliseText(commandText(context.activity))),
       async (context) => {
-        const replies = await command.run(ctx, actorOf(context), (context.activity.text ?? '').trim());
+        const replies = await command.run(ctx, actorOf(context), commandText(context.activity).trim());
         for (const reply of replies) await send(context, reply);
       },
     );
@@ -168,6 +168,17 @@ export function createTeamsBot(options: { ctx: AppContext; config: Config; featu
     // Proactive sends use their own transport: the outbox, not the SDK, retries them (see the file).
     messenger: new TeamsMessenger(createProactiveAdapter(config), ctx, config.auth?.appId ?? ''),
   };
+}
+
+/**
+ * The command a message carries: the typed text, or — for a help-card button (Action.Submit with
+ * `{ command }`) — the command in its value. Plain submit data works in Teams and in the Agents
+ * Playground alike (the Playground's renderer rejects messageBack data).
+ */
+function commandText(activity: Activity): string {
+  if (activity.text) return activity.text;
+  const command = (activity.value as { command?: unknown } | undefined)?.command;
+  return typeof command === 'string' ? command.slice(0, 100) : '';
 }
 
 /** Lower-cased, trimmed, single-spaced text for command matching. */

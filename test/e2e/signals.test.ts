@@ -245,9 +245,14 @@ describe('signals (meldingen) over real HTTP', () => {
   it('offers the report form in the help card once signals work', async () => {
     await post(h.bot.url, message(jongerenwerk, h.stub.url, 'help'));
     const help = h.stub.to(personalConversationId(jongerenwerk))[0]!.activity;
-    const buttons = findAll(help.attachments, (n) => n.type === 'Action.Submit').map((a) => a.data.msteams.text);
+    const buttons = findAll(help.attachments, (n) => n.type === 'Action.Submit').map((a) => a.data.command);
     expect(buttons).toContain('melding');
     expect(buttons).toContain('mijn meldingen');
     expect(visibleText(help)).not.toContain('Nieuwe melding (komt binnenkort)');
+    // Clicking the button (Action.Submit, no text) works like typing the command.
+    h.stub.clear();
+    await post(h.bot.url, message(jongerenwerk, h.stub.url, '', { text: undefined, value: { command: 'melding' } }));
+    const form = h.stub.to(personalConversationId(jongerenwerk))[0]!.activity;
+    expect(findAll(form.attachments, (n) => n.verb === 'signal.submit')).toHaveLength(1);
   });
 });

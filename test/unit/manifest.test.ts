@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppManifestUtils, type AppManifest } from '@microsoft/app-manifest';
@@ -9,6 +9,7 @@ import { drawColorIcon, drawOutlineIcon, ACCENT_COLOR } from '../../scripts/make
 import {
   buildAppPackage,
   bundledSchemaFor,
+  checkIcons,
   fillPlaceholders,
   LOCAL_BOT_ID,
   manifestValues,
@@ -83,6 +84,26 @@ describe('Teams app manifest', () => {
     expect(m.bots[0]!.botId).toBe(ENV.BOT_ID);
     expect(m.version).toBe(ENV.APP_VERSION);
     expect(m.validDomains).toEqual([ENV.BOT_DOMAIN]);
+  });
+
+  it('takes the developer links from DEVELOPER_URL, PRIVACY_URL and TERMS_URL', () => {
+    const m = JSON.parse(fillPlaceholders(template, { ...manifestValues(ENV).values }).text) as { developer: Record<string, string> };
+    expect(m.developer.websiteUrl).toBe(ENV.DEVELOPER_URL);
+    expect(m.developer.privacyUrl).toBe(ENV.PRIVACY_URL);
+    expect(m.developer.termsOfUseUrl).toBe(ENV.TERMS_URL);
+    // Without PRIVACY_URL / TERMS_URL they are derived from DEVELOPER_URL, with a warning each.
+    const derived = manifestValues({ ...ENV, PRIVACY_URL: '', TERMS_URL: ' ' });
+    expect(derived.values.PRIVACY_URL).toBe(`${ENV.DEVELOPER_URL}/privacy`);
+    expect(derived.values.TERMS_URL).toBe(`${ENV.DEVELOPER_URL}/gebruiksvoorwaarden`);
+    expect(derived.warnings.filter((w) => /^(PRIVACY_URL|TERMS_URL) not set/.test(w))).toHaveLength(2);
+    // A fully configured environment builds without warnings.
+    expect(manifestValues(ENV).warnings).toEqual([]);
+  });
+
+  it('fills placeholders as JSON string content and reports unknown ones', () => {
+    const { text, unknown } = fillPlaceholders('{"a":"${{X}}","b":"${{ NOPE }}"}', { X: 'say "hi"\\' });
+    expect(unknown).toEqual(['NOPE']);
+    expect(JSON.parse(text.replace('${{ NOPE }}', ''))).toEqual({ a: 'say "hi"\\', b: '' });
   });
 
   it('falls back to MICROSOFT_APP_ID, then to local defaults with warnings', () => {
@@ -190,6 +211,31 @@ describe('npm run package', () => {
     expect(await validateManifest(manifest)).toEqual([]);
     const color = PNG.sync.read(await zip.file('color.png')!.async('nodebuffer'));
     expect(color.width).toBe(192);
+  });
+
+  it('builds the same zip, byte for byte, from the same input', async () => {
+    const a = join(tmp, 'a.zip');
+    const b = join(tmp, 'b.zip');
+    await buildAppPackage({ env: ENV, outFile: a });
+    await buildAppPackage({ env: ENV, outFile: b });
+    expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+  });
+
+  it('refuses icons Teams would reject: wrong size, an outline that is not white on transparent', async () => {
+    const dir = join(tmp, 'bad-icons');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(MANIFEST_DIR, 'manifest.json'), join(dir, 'manifest.json'));
+    // The outline icon used as the colour icon (32×32), and an opaque, coloured 32×32 "outline".
+    copyFileSync(join(MANIFEST_DIR, 'outline.png'), join(dir, 'color.png'));
+    const opaque = new PNG({ width: 32, height: 32 });
+    for (let i = 0; i < opaque.data.length; i += 4) opaque.data.set([179, 32, 45, 255], i);
+    writeFileSync(join(dir, 'outline.png'), PNG.sync.write(opaque));
+    const problems = checkIcons(dir);
+    expect(problems.join('\n')).toMatch(/icons\.color: must be 192×192, is 32×32/);
+    expect(problems.join('\n')).toMatch(/icons\.outline: must have a transparent background/);
+    expect(problems.join('\n')).toMatch(/icons\.outline: must be white on transparent/);
+    await expect(buildAppPackage({ env: ENV, manifestDir: dir, outFile: join(tmp, 'bad.zip') })).rejects.toThrow(/icons\.color/);
+    expect(checkIcons(MANIFEST_DIR)).toEqual([]);
   });
 
   it('refuses to build with invalid settings and says why', async () => {
