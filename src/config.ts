@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseReminderSlots, type ReminderSlot } from './domain/meeting.js';
+import { parseOverdue } from './domain/feedback.js';
 
 /**
  * The whole configuration: one zod schema over the environment. `env.example` documents every
@@ -37,6 +38,8 @@ const envSchema = z
     ESCALATION_RULES_FILE: optionalString,
     /** Casusoverleg reminders, e.g. `48:no-answer,24:no-answer,2:attending` (the default). */
     MEETING_REMINDERS: optionalString,
+    /** Terugkoppeling follow-through: days after the due date to remind the partner, to tell the director (`2,7`). */
+    FEEDBACK_OVERDUE: optionalString,
     LOG_LEVEL: z.preprocess(
       emptyToUndefined,
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -64,6 +67,10 @@ const envSchema = z
     if (env.MEETING_REMINDERS) {
       const reminders = parseReminderSlots(env.MEETING_REMINDERS);
       if (!reminders.ok) problem('MEETING_REMINDERS', reminders.problem);
+    }
+    if (env.FEEDBACK_OVERDUE) {
+      const overdue = parseOverdue(env.FEEDBACK_OVERDUE);
+      if (!overdue.ok) problem('FEEDBACK_OVERDUE', overdue.problem);
     }
     if (env.MICROSOFT_APP_ID && !env.MICROSOFT_APP_PASSWORD)
       problem('MICROSOFT_APP_PASSWORD', 'is verplicht als MICROSOFT_APP_ID is gezet');
@@ -93,6 +100,8 @@ export interface Config {
   escalationRulesFile?: string;
   /** Casusoverleg reminder slots; without it the defaults (T-48 h, T-24 h, T-2 h) apply. */
   meetingReminders?: ReminderSlot[];
+  /** Terugkoppeling: days after the due date for the partner's reminder and the director's notice. */
+  feedbackOverdue?: { partnerReminderDays: number; directorDays: number };
   logLevel: string;
   timeZone: string;
   maxBodyBytes: number;
@@ -105,6 +114,12 @@ function reminderSlotsOf(text: string): ReminderSlot[] {
   const parsed = parseReminderSlots(text);
   if (!parsed.ok) throw new Error('Unexpected: MEETING_REMINDERS passed validation but does not parse');
   return parsed.slots;
+}
+
+function overdueOf(text: string): { partnerReminderDays: number; directorDays: number } {
+  const parsed = parseOverdue(text);
+  if (!parsed.ok) throw new Error('Unexpected: FEEDBACK_OVERDUE passed validation but does not parse');
+  return parsed.value;
 }
 
 export const DEFAULT_DIRECTORY_FILE = 'config/demo-directory.yaml';
@@ -141,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       directoryFile: e.DIRECTORY_FILE ?? DEFAULT_DIRECTORY_FILE,
       ...(e.ESCALATION_RULES_FILE ? { escalationRulesFile: e.ESCALATION_RULES_FILE } : {}),
       ...(e.MEETING_REMINDERS ? { meetingReminders: reminderSlotsOf(e.MEETING_REMINDERS) } : {}),
+      ...(e.FEEDBACK_OVERDUE ? { feedbackOverdue: overdueOf(e.FEEDBACK_OVERDUE) } : {}),
       logLevel: e.LOG_LEVEL,
       timeZone: e.TIME_ZONE,
       maxBodyBytes: e.MAX_BODY_BYTES,

@@ -11,6 +11,8 @@ import { helpFeature } from './app/help.js';
 import { signalsFeature } from './app/signals.js';
 import { meetingsFeature, planMeetingForCase, registerMeetingJobs } from './app/meetings.js';
 import { adminFeature } from './app/admin.js';
+import { kerngroepFacts, kerngroepFeature, registerKerngroepHook, registerKerngroepJobs } from './app/kerngroep.js';
+import { feedbackFeature, interventionEffects, registerFeedbackJobs, startFeedback } from './app/feedback.js';
 import type { Feature } from './app/routes.js';
 import { systemClock, type Clock, type Jobs, type Messenger, type Store } from './ports.js';
 import { InProcessJobs, openJobs } from './jobs/index.js';
@@ -56,7 +58,7 @@ export interface StartOptions {
 export function buildFeatures(config: Pick<Config, 'dataDir'>): Feature[] {
   const features: Feature[] = [];
   const all = () => features.flatMap((f) => f.commands);
-  features.push(signalsFeature, adminFeature({ exportDir: join(config.dataDir, 'exports') }), escalationFeature({ hooks: { planMeeting: planMeetingForCase } }), meetingsFeature, helpFeature(all));
+  features.push(signalsFeature, adminFeature({ exportDir: join(config.dataDir, 'exports') }), escalationFeature({ hooks: { planMeeting: planMeetingForCase, registerKerngroep: registerKerngroepHook } }), meetingsFeature, feedbackFeature, kerngroepFeature, helpFeature(all));
   return features;
 }
 
@@ -90,12 +92,15 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const bot = createTeamsBot({ ctx, config, features: buildFeatures(config) });
   teamsMessenger = bot.messenger;
   outbox.register();
-  registerEscalations(ctx, { rules }, outbox);
+  registerEscalations(ctx, { rules, facts: { interventionEffects, ...kerngroepFacts } }, outbox);
+  registerFeedbackJobs(ctx, config.feedbackOverdue);
   registerMeetingJobs(jobs, ctx, config.meetingReminders);
+  registerKerngroepJobs(jobs, ctx);
   const http = createHttpServer({ handleMessage: bot.handle, store, log, maxBodyBytes: config.maxBodyBytes });
   const { port, url } = await http.listen(config.port, config.host);
   await jobs.start();
   await startEscalations(ctx, { rules });
+  await startFeedback(ctx);
 
   let stopping: Promise<void> | undefined;
   return {

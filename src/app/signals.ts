@@ -765,6 +765,8 @@ function eventText(e: CaseEvent, orgName: (id: string) => string): string {
       return x.passOnRequested;
     case 'level-changed':
       return x.levelChanged(t.levels[e.from], t.levels[e.to]);
+    case 'feedback-given':
+      return nl.feedback.timeline(escapeText(orgName(e.organisation)));
   }
 }
 

@@ -44,12 +44,24 @@ export interface MeetingFacts {
   advisers: readonly string[];
 }
 
+/** What the policy needs to know about feedback on an intervention (src/app/feedback.ts). */
+export interface FeedbackFacts {
+  district: string;
+  /** Who handles the case's persons (§5): the Kerngroep feature sets it; default wijkmanager. */
+  handledBy: 'wijkmanager' | 'kerngroep' | 'interventieteam';
+  /** User ids responsible for the intervention (they give the feedback). */
+  responsible: readonly string[];
+}
+
 export type Resource =
+  | { type: 'feedback'; feedback: FeedbackFacts }
   | { type: 'system' }
   | { type: 'district'; district: string }
   | { type: 'case'; case: CaseFacts }
   | { type: 'person-data'; data: PersonDataFacts }
-  | { type: 'meeting'; meeting: MeetingFacts };
+  | { type: 'meeting'; meeting: MeetingFacts }
+  /** A Kerngroep inquiry (uitvraag): the organisations asked. */
+  | { type: 'inquiry'; organisations: readonly string[] };
 
 export type Action =
   /** Use the bot at all (any registered user). */
@@ -81,7 +93,18 @@ export type Action =
   /** Answer the summons and fill in the preparation: invitees only. */
   | 'meeting.respond'
   /** Give advice beforehand: those asked for it only. */
-  | 'meeting.advise';
+  | 'meeting.advise'
+  /** Give (or correct) feedback on an intervention: its responsible partners only. */
+  | 'feedback.give'
+  /** Read feedback: the details go to whoever handles the case; the wijkmanager of a case handled
+   *  by the Kerngroep / Interventieteam only learns that feedback was given (redact, §5). */
+  | 'feedback.read'
+  /** Register persons of a case with the Kerngroep (§5): the wijkmanager of the district (or chair). */
+  | 'kerngroep.register'
+  /** Decide on registrations, set the agenda and colours, see the matrix, reopen answers: the chair. */
+  | 'kerngroep.chair'
+  /** Answer the yes/no questions addressed to one's own organisation (covenant partners only). */
+  | 'kerngroep.answer';
 
 export type Decision =
   | { effect: 'allow' }
@@ -183,6 +206,39 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       if (action === 'meeting.respond') return m.invitees.includes(actor.id) ? allow : deny('not-involved');
       if (action === 'meeting.advise') return m.advisers.includes(actor.id) ? allow : deny('not-involved');
       return manages || m.invitees.includes(actor.id) || m.advisers.includes(actor.id) ? allow : deny('not-involved');
+    }
+
+    case 'feedback.give':
+    case 'feedback.read': {
+      if (resource.type !== 'feedback') return deny('unknown-action');
+      const f = resource.feedback;
+      if (f.responsible.includes(actor.id)) return allow;
+      if (action === 'feedback.give') return deny('not-involved');
+      const handler =
+        f.handledBy === 'kerngroep'
+          ? hasRole(actor, 'voorzitter')
+          : f.handledBy === 'interventieteam'
+            ? hasRole(actor, 'regisseur-it')
+            : municipalFor(actor, f.district);
+      if (handler) return allow;
+      const districtWijkmanager = hasRole(actor, 'wijkmanager') && actor.districts.includes(f.district);
+      if (districtWijkmanager) return { effect: 'redact', fields: ['what', 'when', 'by', 'effect', 'explanation'], reason: 'not-involved' };
+      return deny(hasRole(actor, 'wijkmanager') ? 'wrong-district' : 'not-involved');
+    }
+
+    case 'kerngroep.register': {
+      if (resource.type !== 'case') return deny('unknown-action');
+      if (municipalFor(actor, resource.case.district)) return allow;
+      return deny(hasRole(actor, 'wijkmanager') ? 'wrong-district' : 'role-required');
+    }
+
+    case 'kerngroep.chair':
+      return hasRole(actor, 'voorzitter') ? allow : deny('role-required');
+
+    case 'kerngroep.answer': {
+      if (resource.type !== 'inquiry') return deny('unknown-action');
+      if (!actor.organisation.covenant) return deny('non-covenant');
+      return resource.organisations.includes(actor.organisation.id) ? allow : deny('not-involved');
     }
 
     default: {

@@ -312,6 +312,8 @@ export const caseEventSchema = z.discriminatedUnion('type', [
       feedbackDue: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
     })
     .strict(),
+  // Terugkoppeling (src/app/feedback.ts): only on cases the wijkmanager handles; no effect or text.
+  z.object({ type: z.literal('feedback-given'), at: instant, by: actorRef, interventionId: entityId, organisation: directoryId }).strict(),
 ]);
 export type CaseEvent = z.infer<typeof caseEventSchema>;
 
@@ -335,6 +337,8 @@ export const caseSchema = z
     updatedAt: instant,
     events: z.array(caseEventSchema),
     passOns: z.array(passOnSchema),
+    /** Who handles the case beyond the wijkmanager: set to 'kerngroep' when the chair accepts a registration. */
+    handledBy: z.enum(['wijkmanager', 'kerngroep', 'interventieteam']).optional(),
   })
   .strict();
 export type Case = z.infer<typeof caseSchema>;

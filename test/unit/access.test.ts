@@ -107,6 +107,11 @@ const TABLE: [string, Action, Resource, string][] = [
   ['change level without a case', 'case.change-level', system, 'D D D D D D D D D'],
   ['act on a notice without a case', 'escalation.act', system, 'D D D D D D D D D'],
   ['person data without person data', 'person-data.read', kase('hinder'), 'D D D D D D D D D'],
+  // Kerngroep (§5–6): the wijkmanager registers, the chair decides, asked covenant partners answer.
+  ['register with the Kerngroep', 'kerngroep.register', kase('overlast'), 'D D D D A D A A D'],
+  ['chair the Kerngroep', 'kerngroep.chair', system, 'D D D D D D A D D'],
+  ['answer the Kerngroep inquiry', 'kerngroep.answer', { type: 'inquiry', organisations: ['jongerenwerk', 'politie', 'school'] }, 'A D A D D D D D D'],
+  ['answer without an inquiry', 'kerngroep.answer', kase('ernstig'), 'D D D D D D D D D'],
 ];
 
 const ALL_ACTIONS: Action[] = [
@@ -125,6 +130,9 @@ const ALL_ACTIONS: Action[] = [
   'meeting.read',
   'meeting.respond',
   'meeting.advise',
+  'kerngroep.register',
+  'kerngroep.chair',
+  'kerngroep.answer',
 ];
 
 describe('access policy table', () => {

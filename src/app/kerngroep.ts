@@ -1,0 +1,743 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { decide, isAllowed, type Action, type Resource } from '../domain/access.js';
+import type { Actor } from '../domain/actor.js';
+import type { OrganisationKind } from '../domain/directory.js';
+import type { Colour } from '../domain/escalation.js';
+import {
+  FIRST_SHELL_KINDS,
+  KERNGROEP_LIMITS,
+  MIN_DECISION_REASON,
+  criterionA,
+  dataForColour,
+  isColour,
+  isValidBsn,
+  type AgendaPerson,
+  type Registration,
+} from '../domain/kerngroep.js';
+import {
+  allowedAnswers,
+  buildQuestions,
+  checkAnswers,
+  completion,
+  workingDaysBefore,
+  type Answer,
+  type Question,
+} from '../domain/inquiry.js';
+import { localDateString, localTimeString, localToInstant, parseCalendarDate, parseClockTime, type Case, type Signal } from '../domain/signal.js';
+import { caseFacts } from '../domain/case.js';
+import {
+  KERNGROEP_VERBS,
+  agendaFormCard,
+  chairCard,
+  inquiryCard,
+  matrixCard,
+  registerFormCard,
+  type InquiryView,
+} from '../cards/kerngroep-cards.js';
+import { nl } from '../i18n/nl.js';
+import type { AdaptiveCard, JobOutcome, Jobs, OutgoingMessage, WriteOp } from '../ports.js';
+import { auditDecision, auditOp, audit } from './audit.js';
+import type { AppContext } from './context.js';
+import { evaluateEscalations } from './escalation-trigger.js';
+import type { Notice } from './outbox.js';
+import type { CardActionResult, Feature } from './routes.js';
+import { indexes, keys } from './signals.js';
+
+/**
+ * The Kerngroep (§5–6): the wijkmanager registers persons of a case; the chair accepts or returns
+ * them, plans a Kerngroep meeting (first shell invited by default), sets the agenda with a colour
+ * per person, and the yes/no inquiry goes to each invited organisation's contacts. The chair's
+ * matrix shows completion; reminders at T-3 and T-1 days go only to organisations with open
+ * questions; answers lock at the meeting's start (the chair can reopen a question). After the
+ * meeting the wijkmanager hears only that the Kerngroep discussed the case.
+ *
+ * Privacy: a BSN is stored only for oranje/rood, never rendered and never logged; names and dates
+ * of birth appear only in user-specific views. Logs carry ids and counts only.
+ */
+
+const t = nl.kerngroep;
+const r = t.refusals;
+
+export const kerngroepKeys = {
+  registration: (id: string) => `kg-reg:${id}`,
+  meeting: (id: string) => `kg-meeting:${id}`,
+  /** Current colour of a person on a Kerngroep agenda (escalation fact). */
+  person: (personKey: string) => `kg-person:${personKey}`,
+} as const;
+
+export const kerngroepIndexes = {
+  registrations: 'kg-registrations',
+  meetings: 'kg-meetings',
+  caseRegistrations: (caseId: string) => `kg-case-registrations:${caseId}`,
+} as const;
+
+export const KERNGROEP_REMINDER_JOB = 'kerngroep.reminder';
+export const KERNGROEP_AFTER_JOB = 'kerngroep.after';
+
+export interface KerngroepOptions {
+  /** Answer deadline in working days before the meeting (default 2). */
+  deadlineWorkingDays: number;
+  /** Reminder offsets in days before the meeting (default 3 and 1). */
+  reminderDays: readonly number[];
+}
+export const DEFAULT_KERNGROEP_OPTIONS: KerngroepOptions = { deadlineWorkingDays: 2, reminderDays: [3, 1] };
+let options: KerngroepOptions = DEFAULT_KERNGROEP_OPTIONS;
+
+export interface KgMeeting {
+  id: string;
+  start: string;
+  place: string;
+  chair: string;
+  organisations: string[];
+  persons: AgendaPerson[];
+  questions: Question[];
+  answers: Record<string, Answer>;
+  reopened: string[];
+  deadline?: string;
+  agendaVersion: number;
+  createdAt: string;
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+const msg = (text: string): CardActionResult => ({ kind: 'message', text });
+const asCard = (card: AdaptiveCard): CardActionResult => ({ kind: 'card', card });
+const by = (a: Actor) => ({ userId: a.id, organisation: a.organisation.id });
+const when = (ctx: AppContext, iso: string) => `${localDateString(new Date(iso), ctx.timeZone)} ${localTimeString(new Date(iso), ctx.timeZone)}`;
+const orgName = (ctx: AppContext, id: string) => ctx.directory.organisation(id)?.name ?? id;
+const orgKind = (ctx: AppContext, id: string): OrganisationKind => ctx.directory.organisation(id)?.kind ?? 'overig';
+
+async function allowed(ctx: AppContext, actor: Actor, action: Action, resource: Resource, label: string): Promise<boolean> {
+  const d = decide(actor, action, resource);
+  if (!isAllowed(d)) await audit(ctx, auditDecision(actor, action, label, d));
+  return isAllowed(d);
+}
+
+async function refuse(ctx: AppContext, actor: Actor, action: string, resource: string, reason: string, text: string): Promise<CardActionResult> {
+  await audit(ctx, { actor: actor.id, action, resource, outcome: 'refused', reason });
+  ctx.log.info({ event: 'kerngroep.refused', userId: actor.id, action, reason }, 'kerngroep input refused');
+  return msg(text);
+}
+
+async function loadCaseByRef(ctx: AppContext, ref: string) {
+  const ptr = await ctx.store.get<{ caseId: string }>(keys.caseRef(ref));
+  return ptr ? ctx.store.get<Case>(keys.case(ptr.value.caseId)) : undefined;
+}
+
+/** Distinct persons of a case (from its signals), as far as the actor may see person data. */
+async function casePersons(ctx: AppContext, actor: Actor, c: Case): Promise<{ key: string; name: string; dateOfBirth: string; choice: string }[]> {
+  const entries = await ctx.store.range(indexes.caseSignals(c.id), -Infinity, Infinity, { limit: 500 });
+  const signals = (await ctx.store.getMany<Signal>(entries.map((e) => keys.signal(e.member)))).filter((s) => s !== undefined).map((s) => s.value);
+  const out = new Map<string, { key: string; name: string; dateOfBirth: string }>();
+  for (const s of signals) {
+    if (!s.person || !s.personKey || out.has(s.personKey)) continue;
+    const d = decide(actor, 'person-data.read', { type: 'person-data', data: { reporterOrganisation: s.reporter.organisation, fromPolice: s.reporter.fromPolice, district: s.district } });
+    if (isAllowed(d)) out.set(s.personKey, { key: s.personKey, name: s.person.name, dateOfBirth: s.person.dateOfBirth });
+  }
+  // Card choices carry the position in this order, never the person key.
+  return [...out.values()].sort((x, y) => (x.key < y.key ? -1 : 1)).map((p, i) => ({ ...p, choice: String(i) }));
+}
+
+async function policeDates(ctx: AppContext, personKeys: readonly string[]): Promise<string[]> {
+  const now = ctx.clock.now();
+  const from = new Date(now);
+  from.setUTCMonth(from.getUTCMonth() - 6);
+  const dates: number[] = [];
+  for (const k of personKeys) for (const e of await ctx.store.range(indexes.personPolice(k), from.getTime(), now.getTime())) dates.push(e.score);
+  return dates.sort((a, b) => a - b).map((ms) => localDateString(new Date(ms), ctx.timeZone));
+}
+
+const interventionsOf = (c: Case) => c.events.filter((e) => e.type === 'intervention-agreed').length;
+
+// --- registration -------------------------------------------------------------------------------
+
+export async function openRegisterForm(ctx: AppContext, actor: Actor, c: Case, error?: string): Promise<CardActionResult> {
+  if (!(await allowed(ctx, actor, 'kerngroep.register', { type: 'case', case: caseFacts(c) }, `case:${c.ref}`))) return msg(r.caseNotFound(c.ref));
+  const persons = await casePersons(ctx, actor, c);
+  if (persons.length === 0) return msg(r.noPersons);
+  const dates = await policeDates(ctx, persons.map((p) => p.key));
+  return asCard(
+    registerFormCard({ caseRef: c.ref, persons, policeDates: dates, criterionHolds: criterionA(dates.map((d) => new Date(d))).holds, interventions: interventionsOf(c), ...(error ? { error } : {}) }),
+  );
+}
+
+const registerData = z
+  .object({
+    caseRef: z.string().max(50),
+    reason: z.enum(['a', 'b']),
+    justification: z.string().max(KERNGROEP_LIMITS.justification).optional(),
+    persons: z.string().max(KERNGROEP_LIMITS.raw).optional(),
+  })
+  .strict();
+
+async function register(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const parsed = registerData.safeParse(data);
+  if (!parsed.success) return refuse(ctx, actor, 'kerngroep.register', 'unknown', 'forged', r.forged);
+  const ref = parsed.data.caseRef.trim().toUpperCase();
+  const stored = await loadCaseByRef(ctx, ref);
+  if (!stored) return msg(r.caseNotFound(ref));
+  const c = stored.value;
+  if (!(await allowed(ctx, actor, 'kerngroep.register', { type: 'case', case: caseFacts(c) }, `case:${c.ref}`))) return msg(r.caseNotFound(ref));
+  const all = await casePersons(ctx, actor, c);
+  const wanted = (parsed.data.persons ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (wanted.some((k) => !all.some((p) => p.choice === k))) return refuse(ctx, actor, 'kerngroep.register', `case:${c.ref}`, 'unknown-person', r.unknownPerson);
+  const persons = wanted.length > 0 ? all.filter((p) => wanted.includes(p.choice)) : all;
+  if (persons.length === 0) return msg(r.noPersons);
+  const dates = await policeDates(ctx, persons.map((p) => p.key));
+  const justification = parsed.data.justification?.trim() ?? '';
+  if (parsed.data.reason === 'a' && !criterionA(dates.map((d) => new Date(d))).holds) return openRegisterForm(ctx, actor, c, r.criterionA);
+  if (parsed.data.reason === 'b' && justification.length < 10) return openRegisterForm(ctx, actor, c, r.justification);
+  const now = ctx.clock.now();
+  const reg: Registration = {
+    id: randomUUID(),
+    caseId: c.id,
+    caseRef: c.ref,
+    district: c.district,
+    by: by(actor),
+    at: now.toISOString(),
+    reason: parsed.data.reason,
+    ...(justification ? { justification } : {}),
+    policeContactDates: dates,
+    interventions: interventionsOf(c),
+    group: persons.length === all.length && all.length > 1,
+    persons: persons.map((p) => ({ personId: randomUUID(), personKey: p.key, name: p.name, dateOfBirth: p.dateOfBirth })),
+    status: 'aangemeld',
+  };
+  const res = await ctx.store.commit([
+    { op: 'put', key: kerngroepKeys.registration(reg.id), value: reg, ifAbsent: true },
+    { op: 'index', index: kerngroepIndexes.registrations, member: reg.id, score: now.getTime() },
+    { op: 'index', index: kerngroepIndexes.caseRegistrations(c.id), member: reg.id, score: now.getTime() },
+    auditOp({ actor: actor.id, action: 'kerngroep.register', resource: `case:${c.ref}`, outcome: 'allow' }),
+  ]);
+  if (!res.ok) return msg(r.busy);
+  ctx.log.info({ event: 'kerngroep.registered', userId: actor.id, registrationId: reg.id, caseId: c.id, persons: reg.persons.length }, 'registered with the Kerngroep');
+  await evaluateEscalations(ctx, { type: 'registration', caseId: c.id, registrationId: reg.id, at: reg.at });
+  return msg(t.register.done(c.ref, reg.persons.length));
+}
+
+/** The escalation notice's "Aanmelden bij Kerngroep" opens the registration form for the case. */
+export const registerKerngroepHook = (ctx: AppContext, actor: Actor, c: Case) => openRegisterForm(ctx, actor, c);
+
+// --- the chair ------------------------------------------------------------------------------------
+
+async function registrations(ctx: AppContext): Promise<{ value: Registration; etag: string }[]> {
+  const entries = await ctx.store.range(kerngroepIndexes.registrations, -Infinity, Infinity, { limit: 500 });
+  return (await ctx.store.getMany<Registration>(entries.map((e) => kerngroepKeys.registration(e.member)))).filter((x) => x !== undefined);
+}
+
+async function meetings(ctx: AppContext): Promise<KgMeeting[]> {
+  const entries = await ctx.store.range(kerngroepIndexes.meetings, -Infinity, Infinity, { limit: 100 });
+  return (await ctx.store.getMany<KgMeeting>(entries.map((e) => kerngroepKeys.meeting(e.member)))).filter((x) => x !== undefined).map((x) => x.value);
+}
+
+async function chairOverview(ctx: AppContext, banner?: string): Promise<AdaptiveCard> {
+  const regs = (await registrations(ctx)).filter((x) => x.value.status === 'aangemeld');
+  const ms = await meetings(ctx);
+  return chairCard({
+    registrations: regs.map(({ value: g }) => ({ id: g.id, line: t.chair.registration(g.caseRef, g.persons.length, g.reason, when(ctx, g.at)) })),
+    meetings: ms.map((m) => ({ id: m.id, line: t.chair.meeting(when(ctx, m.start), completion(m.questions, m.answers).overall) })),
+    ...(banner ? { banner } : {}),
+  });
+}
+
+const decideData = z
+  .object({ registrationId: z.string().uuid(), decision: z.enum(['accept', 'return']) })
+  .catchall(z.string().max(KERNGROEP_LIMITS.raw));
+
+async function notify(ctx: AppContext, notices: Notice[]): Promise<void> {
+  for (const n of notices) await ctx.outbox.send(n);
+}
+
+async function decideRegistration(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  if (!(await allowed(ctx, actor, 'kerngroep.chair', { type: 'system' }, 'kerngroep'))) return msg(r.notAllowed);
+  const parsed = decideData.safeParse(data);
+  if (!parsed.success) return refuse(ctx, actor, 'kerngroep.decide', 'unknown', 'forged', r.forged);
+  const id = parsed.data.registrationId;
+  const extra = Object.keys(parsed.data).filter((k) => k !== 'registrationId' && k !== 'decision');
+  if (extra.some((k) => !/^reason_[0-9a-f-]{36}$/.test(k))) return refuse(ctx, actor, 'kerngroep.decide', id, 'forged', r.forged);
+  const reason = String((parsed.data as Record<string, unknown>)[`reason_${id}`] ?? '').trim();
+  if (reason.length < MIN_DECISION_REASON) return asCard(await chairOverview(ctx, r.reasonRequired));
+  const stored = await ctx.store.get<Registration>(kerngroepKeys.registration(id));
+  if (!stored) return refuse(ctx, actor, 'kerngroep.decide', id, 'unknown', r.forged);
+  if (stored.value.status !== 'aangemeld') return msg(r.alreadyDecided);
+  const now = ctx.clock.now().toISOString();
+  const accept = parsed.data.decision === 'accept';
+  const reg: Registration = {
+    ...stored.value,
+    status: accept ? 'geaccepteerd' : 'teruggegeven',
+    decision: { kind: parsed.data.decision, by: by(actor), at: now, reason: reason.slice(0, KERNGROEP_LIMITS.decisionReason) },
+  };
+  const ops: WriteOp[] = [
+    { op: 'put', key: kerngroepKeys.registration(id), value: reg, ifEtag: stored.etag },
+    auditOp({ actor: actor.id, action: `kerngroep.${parsed.data.decision}`, resource: `case:${reg.caseRef}`, outcome: 'allow' }),
+  ];
+  if (accept) {
+    const c = await ctx.store.get<Case>(keys.case(reg.caseId));
+    if (c && c.value.handledBy !== 'kerngroep') ops.push({ op: 'put', key: keys.case(reg.caseId), value: { ...c.value, handledBy: 'kerngroep', updatedAt: now }, ifEtag: c.etag });
+  }
+  const res = await ctx.store.commit(ops);
+  if (!res.ok) return msg(r.busy);
+  const wms = ctx.directory.district(reg.district)?.wijkmanagers ?? [];
+  await notify(
+    ctx,
+    [...new Set([reg.by.userId, ...wms])].map((u) => ({
+      id: `kg-decision:${id}:${u}`,
+      recipient: u,
+      message: { kind: 'text', text: accept ? t.notices.accepted(reg.caseRef) : t.notices.returned(reg.caseRef, reg.decision!.reason) } as OutgoingMessage,
+      about: t.notices.about(reg.caseRef),
+    })),
+  );
+  ctx.log.info({ event: 'kerngroep.decided', userId: actor.id, registrationId: id, decision: parsed.data.decision }, 'registration decided');
+  return asCard(await chairOverview(ctx, accept ? t.chair.accepted(reg.caseRef) : t.chair.returned(reg.caseRef)));
+}
+
+const planData = z
+  .object({ date: z.string().max(20), start: z.string().max(10), place: z.string().max(300).optional(), orgs: z.string().max(500).optional() })
+  .strict();
+
+async function plan(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  if (!(await allowed(ctx, actor, 'kerngroep.chair', { type: 'system' }, 'kerngroep'))) return msg(r.notAllowed);
+  const parsed = planData.safeParse(data);
+  if (!parsed.success) return refuse(ctx, actor, 'kerngroep.plan', 'kerngroep', 'forged', r.forged);
+  const d = parseCalendarDate(parsed.data.date);
+  const tm = parseClockTime(parsed.data.start);
+  if (!d || !tm) return msg(r.badWhen);
+  const start = localToInstant({ ...d, ...tm }, ctx.timeZone);
+  const now = ctx.clock.now();
+  if (start.getTime() <= now.getTime()) return msg(r.badWhen);
+  const extra = (parsed.data.orgs ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const o of extra) if (!ctx.directory.organisation(o)) return msg(r.unknownOrg(o.slice(0, 100)));
+  const first = ctx.directory.organisations.filter((o) => o.covenant && FIRST_SHELL_KINDS.includes(o.kind)).map((o) => o.id);
+  const organisations = [...new Set([...first, ...extra])];
+  const m: KgMeeting = {
+    id: randomUUID(),
+    start: start.toISOString(),
+    place: parsed.data.place?.trim() || '-',
+    chair: actor.id,
+    organisations,
+    persons: [],
+    questions: [],
+    answers: {},
+    reopened: [],
+    agendaVersion: 0,
+    createdAt: now.toISOString(),
+  };
+  const res = await ctx.store.commit([
+    { op: 'put', key: kerngroepKeys.meeting(m.id), value: m, ifAbsent: true },
+    { op: 'index', index: kerngroepIndexes.meetings, member: m.id, score: start.getTime() },
+    auditOp({ actor: actor.id, action: 'kerngroep.plan', resource: `kerngroep-meeting:${m.id}`, outcome: 'allow' }),
+  ]);
+  if (!res.ok) return msg(r.busy);
+  return asCard(await agendaForm(ctx, m, t.chair.planned(when(ctx, m.start), organisations.map((o) => orgName(ctx, o)).join(', '))));
+}
+
+async function agendaForm(ctx: AppContext, m: KgMeeting, banner?: string): Promise<AdaptiveCard> {
+  const accepted = (await registrations(ctx)).filter((x) => x.value.status === 'geaccepteerd').map((x) => x.value);
+  return agendaFormCard({
+    meetingId: m.id,
+    when: when(ctx, m.start),
+    persons: accepted.flatMap((g) => g.persons.map((p) => ({ personId: p.personId, name: p.name, dateOfBirth: p.dateOfBirth, caseRef: g.caseRef }))),
+    ...(banner ? { banner } : {}),
+  });
+}
+
+/** Validates one person's colour and colour-bound data; the BSN is checked, never echoed. */
+function personInput(
+  input: { colour?: unknown; address?: unknown; city?: unknown; bsn?: unknown; family?: unknown },
+): { ok: true; colour: Colour; address?: string; city?: string; bsn?: string; family?: { name: string; dateOfBirth: string }[] } | { ok: false; error: string } {
+  if (!isColour(input.colour)) return { ok: false, error: r.unknownColour };
+  const str = (v: unknown, max: number) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, max) : undefined);
+  const address = str(input.address, KERNGROEP_LIMITS.address);
+  const city = str(input.city, KERNGROEP_LIMITS.city);
+  const bsn = str(input.bsn, 20)?.replace(/\s/g, '');
+  const familyText = str(input.family, 2000);
+  if (input.colour === 'groen') return address || city || bsn || familyText ? { ok: false, error: r.bsnGroen } : { ok: true, colour: 'groen' };
+  if (bsn !== undefined && !isValidBsn(bsn)) return { ok: false, error: r.badBsn };
+  // Family members (oranje/rood): one per line, "naam, JJJJ-MM-DD".
+  const family: { name: string; dateOfBirth: string }[] = [];
+  for (const line of (familyText ?? '').split('\n').map((l) => l.trim()).filter(Boolean)) {
+    const fm = /^(.{1,200}?)\s*[,;]\s*(\d{4}-\d{2}-\d{2})$/.exec(line);
+    if (!fm || !parseCalendarDate(fm[2]!)) return { ok: false, error: r.badFamily };
+    family.push({ name: fm[1]!.trim(), dateOfBirth: fm[2]! });
+  }
+  return { ok: true, colour: input.colour, ...(address ? { address } : {}), ...(city ? { city } : {}), ...(bsn ? { bsn } : {}), ...(family.length ? { family } : {}) };
+}
+
+const meetingIdOnly = z.object({ meetingId: z.string().uuid() }).strict();
+const agendaData = z.object({ meetingId: z.string().uuid() }).catchall(z.string().max(2000));
+
+async function loadMeeting(ctx: AppContext, id: string) {
+  return ctx.store.get<KgMeeting>(kerngroepKeys.meeting(id));
+}
+
+function deadlineOf(ctx: AppContext, m: Pick<KgMeeting, 'start'>): Date {
+  return workingDaysBefore(new Date(m.start), options.deadlineWorkingDays, ctx.timeZone);
+}
+
+async function setAgenda(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  if (!(await allowed(ctx, actor, 'kerngroep.chair', { type: 'system' }, 'kerngroep'))) return msg(r.notAllowed);
+  const parsed = agendaData.safeParse(data);
+  if (!parsed.success) return refuse(ctx, actor, 'kerngroep.agenda', 'kerngroep', 'forged', r.forged);
+  const stored = await loadMeeting(ctx, parsed.data.meetingId);
+  if (!stored) return msg(r.meetingNotFound);
+  if (stored.value.agendaVersion > 0) return msg(r.agendaSet);
+  const fields = Object.entries(parsed.data).filter(([k]) => k !== 'meetingId');
+  const byPerson = new Map<string, Record<string, string>>();
+  for (const [k, v] of fields) {
+    const mm = /^(colour|address|city|bsn|family)_([0-9a-f-]{36})$/.exec(k);
+    if (!mm) return refuse(ctx, actor, 'kerngroep.agenda', `kerngroep-meeting:${stored.value.id}`, 'forged', r.forged);
+    byPerson.set(mm[2]!, { ...(byPerson.get(mm[2]!) ?? {}), [mm[1]!]: v });
+  }
+  const regs = await registrations(ctx);
+  const persons: AgendaPerson[] = [];
+  const touched = new Map<string, { value: Registration; etag: string }>();
+  for (const [personId, input] of byPerson) {
+    if (!input.colour) continue;
+    const reg = regs.find((g) => g.value.status === 'geaccepteerd' && g.value.persons.some((p) => p.personId === personId));
+    if (!reg) return refuse(ctx, actor, 'kerngroep.agenda', `kerngroep-meeting:${stored.value.id}`, 'unknown-person', r.notOnAgenda);
+    const checked = personInput(input);
+    if (!checked.ok) return msg(checked.error);
+    const p = reg.value.persons.find((x) => x.personId === personId)!;
+    const { ok: _ok, ...colourData } = checked;
+    persons.push(dataForColour({ personId, registrationId: reg.value.id, caseId: reg.value.caseId, personKey: p.personKey, name: p.name, dateOfBirth: p.dateOfBirth, family: [], ...colourData }));
+    touched.set(reg.value.id, reg);
+  }
+  if (persons.length === 0) return msg(r.unknownColour);
+  const orgs = stored.value.organisations.map((id) => ({ id, kind: orgKind(ctx, id) }));
+  const m: KgMeeting = {
+    ...stored.value,
+    persons,
+    questions: buildQuestions(persons, orgs),
+    agendaVersion: 1,
+    deadline: deadlineOf(ctx, stored.value).toISOString(),
+  };
+  const notices = inquiryNotices(ctx, m, m.organisations.filter((o) => m.questions.some((q) => q.organisation === o)), false);
+  const ops: WriteOp[] = [
+    { op: 'put', key: kerngroepKeys.meeting(m.id), value: m, ifEtag: stored.etag },
+    ...[...touched.values()].map((g): WriteOp => ({ op: 'put', key: kerngroepKeys.registration(g.value.id), value: { ...g.value, status: 'geagendeerd' }, ifEtag: g.etag })),
+    ...persons.map((p): WriteOp => ({ op: 'put', key: kerngroepKeys.person(p.personKey), value: { colour: p.colour, meetingId: m.id } })),
+    auditOp({ actor: actor.id, action: 'kerngroep.agenda', resource: `kerngroep-meeting:${m.id}`, outcome: 'allow' }),
+  ];
+  const staged = ctx.outbox.stage?.(notices);
+  const res = await ctx.store.commit([...ops, ...(staged?.ops ?? [])]);
+  if (!res.ok) return msg(r.busy);
+  if (staged) await staged.dispatch();
+  else await notify(ctx, notices);
+  await scheduleJobs(ctx, m);
+  for (const c of new Set(persons.map((p) => p.caseId))) await evaluateEscalations(ctx, { type: 'colour', caseId: c });
+  ctx.log.info({ event: 'kerngroep.agenda-set', userId: actor.id, meetingId: m.id, persons: persons.length, questions: m.questions.length }, 'agenda set');
+  return asCard(await matrix(ctx, m, actor.id, t.chair.agendaSet(persons.length, notices.length)));
+}
+
+function inquiryNotices(ctx: AppContext, m: KgMeeting, orgs: readonly string[], updated: boolean): Notice[] {
+  const out: Notice[] = [];
+  for (const org of orgs) {
+    const contacts = ctx.directory.contactsOf(org).map((u) => u.id);
+    for (const u of contacts)
+      out.push({
+        id: `kg-inquiry:${m.id}:v${m.agendaVersion}:${org}:${u}`,
+        recipient: u,
+        message: { kind: 'card', summary: t.inquiry.summary, card: inquiryCard(baseInquiry(ctx, m, org, contacts, updated)) },
+        reportFailureTo: m.chair,
+        about: t.inquiry.about(orgName(ctx, org)),
+      });
+  }
+  return out;
+}
+
+function baseInquiry(ctx: AppContext, m: KgMeeting, org: string, recipients: readonly string[], updated = false): InquiryView {
+  const qs = m.questions.filter((q) => q.organisation === org);
+  return {
+    meetingId: m.id,
+    organisationName: orgName(ctx, org),
+    deadline: m.deadline ? when(ctx, m.deadline) : '-',
+    questionCount: qs.length,
+    personCount: new Set(qs.map((q) => q.personId)).size,
+    recipients,
+    ...(updated ? { updated } : {}),
+  };
+}
+
+async function scheduleJobs(ctx: AppContext, m: KgMeeting): Promise<void> {
+  const now = ctx.clock.now().getTime();
+  for (const days of options.reminderDays) {
+    const at = new Date(m.start).getTime() - days * DAY;
+    if (at > now) await ctx.jobs.enqueue({ id: `kg-reminder:${m.id}:t-${days}`, type: KERNGROEP_REMINDER_JOB, payload: { meetingId: m.id, slot: `t-${days}` }, runAt: new Date(at) });
+  }
+  await ctx.jobs.enqueue({ id: `kg-after:${m.id}`, type: KERNGROEP_AFTER_JOB, payload: { meetingId: m.id }, runAt: new Date(new Date(m.start).getTime() + 4 * 60 * 60 * 1000) });
+}
+
+// --- the inquiry (partners) -----------------------------------------------------------------------
+
+async function inquiryView(ctx: AppContext, actor: Actor, m: KgMeeting, banner?: string): Promise<AdaptiveCard> {
+  const org = actor.organisation.id;
+  const contacts = ctx.directory.contactsOf(org).map((u) => u.id);
+  const qs = m.questions.filter((q) => q.organisation === org);
+  const choices = allowedAnswers(actor.organisation.kind);
+  const persons = m.persons
+    .filter((p) => qs.some((q) => q.personId === p.personId))
+    .map((p) => ({
+      name: p.name,
+      dateOfBirth: p.dateOfBirth,
+      questions: qs
+        .filter((q) => q.personId === p.personId)
+        .map((q) => ({ id: q.id, label: t.questions[q.key], risk: q.key === 'risicosignalen', choices, ...(m.answers[q.id] ? { answer: m.answers[q.id]!.value } : {}) })),
+    }));
+  return inquiryCard({ ...baseInquiry(ctx, m, org, contacts.includes(actor.id) ? contacts : [actor.id]), details: { persons, ...(banner ? { banner } : {}) } });
+}
+
+async function viewInquiry(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const parsed = meetingIdOnly.safeParse(data);
+  if (!parsed.success) return refuse(ctx, actor, 'kerngroep.inquiry', 'unknown', 'forged', r.forged);
+  const stored = await loadMeeting(ctx, parsed.data.meetingId);
+  if (!stored) return msg(r.meetingNotFound);
+  const asked = stored.value.organisations;
+  if (!(await allowed(ctx, actor, 'kerngroep.answer', { type: 'inquiry', organisations: asked }, `kerngroep-meeting:${stored.value.id}`))) return msg(r.notAllowed);
+  return asCard(await inquiryView(ctx, actor, stored.value));
+}
+
+const answerData = z.object({ meetingId: z.string().uuid() }).catchall(z.string().max(20));
+
+async function answer(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const parsed = answerData.safeParse(data);
+  if (!parsed.success) return refuse(ctx, actor, 'kerngroep.answer', 'unknown', 'forged', r.forged);
+  const stored = await loadMeeting(ctx, parsed.data.meetingId);
+  if (!stored) return msg(r.meetingNotFound);
+  const m = stored.value;
+  const resource = `kerngroep-meeting:${m.id}`;
+  const asked = m.organisations;
+  if (!(await allowed(ctx, actor, 'kerngroep.answer', { type: 'inquiry', organisations: asked }, resource))) return msg(r.notAllowed);
+  const input: Record<string, { value: string; domain?: string }> = {};
+  const domains: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed.data)) {
+    if (k === 'meetingId') continue;
+    if (k.startsWith('q_')) input[k.slice(2)] = { ...(input[k.slice(2)] ?? {}), value: v };
+    else if (k.startsWith('d_')) domains[k.slice(2)] = v;
+    else return refuse(ctx, actor, 'kerngroep.answer', resource, 'forged', r.forged);
+  }
+  for (const [id, dv] of Object.entries(domains)) {
+    if (!input[id]) return refuse(ctx, actor, 'kerngroep.answer', resource, 'forged', r.forged);
+    if (dv) input[id] = { ...input[id]!, domain: dv };
+  }
+  for (const id of Object.keys(input)) if (input[id]!.value === '') delete input[id];
+  if (Object.keys(input).length === 0) return msg(r.noAnswers);
+  const now = ctx.clock.now();
+  const checked = checkAnswers(input, { organisation: actor.organisation.id, kind: actor.organisation.kind, questions: m.questions, now, lockAt: new Date(m.start), reopened: m.reopened });
+  if (!checked.ok) {
+    const text = { 'not-addressed': r.notAddressed, locked: r.locked, 'bad-value': r.badValue, 'domain-not-applicable': r.domain }[checked.error];
+    return refuse(ctx, actor, 'kerngroep.answer', resource, checked.error, text);
+  }
+  const late = m.deadline !== undefined && now.getTime() > new Date(m.deadline).getTime();
+  const answers = { ...m.answers };
+  for (const [id, a] of Object.entries(input))
+    answers[id] = { value: a.value as Answer['value'], ...(a.domain ? { domain: a.domain as NonNullable<Answer['domain']> } : {}), by: actor.id, at: now.toISOString(), late };
+  const reopened = m.reopened.filter((id) => !(id in input));
+  const updated: KgMeeting = { ...m, answers, reopened };
+  const res = await ctx.store.commit([
+    { op: 'put', key: kerngroepKeys.meeting(m.id), value: updated, ifEtag: stored.etag },
+    auditOp({ actor: actor.id, action: 'kerngroep.answer', resource, outcome: 'allow' }),
+  ]);
+  if (!res.ok) return msg(r.busy);
+  ctx.log.info({ event: 'kerngroep.answered', userId: actor.id, meetingId: m.id, answers: Object.keys(input).length, late }, 'inquiry answered');
+  return asCard(await inquiryView(ctx, actor, updated, t.inquiry.saved(Object.keys(input).length, late)));
+}
+
+// --- the chair's matrix ---------------------------------------------------------------------------
+
+async function matrix(ctx: AppContext, m: KgMeeting, chairId: string, banner?: string): Promise<AdaptiveCard> {
+  const comp = completion(m.questions, m.answers);
+  return matrixCard({
+    meetingId: m.id,
+    when: when(ctx, m.start),
+    overall: comp.overall,
+    chairId,
+    ...(ctx.clock.now().getTime() >= new Date(m.start).getTime() ? { locked: true } : {}),
+    persons: m.persons.map((p) => ({
+      personId: p.personId,
+      name: p.name,
+      dateOfBirth: p.dateOfBirth,
+      colour: t.colours[p.colour],
+      pct: comp.perPerson[p.personId] ?? 100,
+      cells: m.questions
+        .filter((q) => q.personId === p.personId)
+        .map((q) => ({ questionId: q.id, org: orgName(ctx, q.organisation), label: t.questions[q.key], value: t.answers[m.answers[q.id]?.value ?? 'open'], late: m.answers[q.id]?.late ?? false })),
+    })),
+    ...(banner ? { banner } : {}),
+  });
+}
+
+async function chairMeeting(ctx: AppContext, actor: Actor, data: unknown, verb: string) {
+  if (!(await allowed(ctx, actor, 'kerngroep.chair', { type: 'system' }, 'kerngroep'))) return { ok: false as const, result: msg(r.notAllowed) };
+  const parsed = z.object({ meetingId: z.string().uuid() }).passthrough().safeParse(data);
+  if (!parsed.success) return { ok: false as const, result: await refuse(ctx, actor, verb, 'unknown', 'forged', r.forged) };
+  const stored = await loadMeeting(ctx, parsed.data.meetingId);
+  if (!stored) return { ok: false as const, result: msg(r.meetingNotFound) };
+  return { ok: true as const, stored, data: parsed.data as Record<string, unknown> };
+}
+
+async function viewMatrix(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const l = await chairMeeting(ctx, actor, data, 'kerngroep.matrix');
+  if (!l.ok) return l.result;
+  return asCard(await matrix(ctx, l.stored.value, actor.id));
+}
+
+function reminderNotices(ctx: AppContext, m: KgMeeting, slot: string): Notice[] {
+  const comp = completion(m.questions, m.answers);
+  const deadline = m.deadline ? when(ctx, m.deadline) : '-';
+  return comp.missing.flatMap((org) => {
+    const open = m.questions.filter((q) => q.organisation === org && !m.answers[q.id]).length;
+    return ctx.directory.contactsOf(org).map((u) => ({
+      id: `kg-reminder:${m.id}:${slot}:${org}:${u.id}`,
+      recipient: u.id,
+      message: { kind: 'text', text: t.inquiry.reminder(orgName(ctx, org), open, deadline) } as OutgoingMessage,
+      reportFailureTo: m.chair,
+      about: t.inquiry.reminderAbout(orgName(ctx, org)),
+    }));
+  });
+}
+
+async function remind(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const l = await chairMeeting(ctx, actor, data, 'kerngroep.remind');
+  if (!l.ok) return l.result;
+  const m = l.stored.value;
+  const notices = reminderNotices(ctx, m, `manual-${ctx.clock.now().getTime()}`);
+  await notify(ctx, notices);
+  return asCard(await matrix(ctx, m, actor.id, t.matrix.reminded(completion(m.questions, m.answers).missing.length)));
+}
+
+async function reopen(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const l = await chairMeeting(ctx, actor, data, 'kerngroep.reopen');
+  if (!l.ok) return l.result;
+  const m = l.stored.value;
+  const qid = l.data.questionId;
+  if (typeof qid !== 'string' || !m.questions.some((q) => q.id === qid)) return refuse(ctx, actor, 'kerngroep.reopen', `kerngroep-meeting:${m.id}`, 'forged', r.forged);
+  const res = await ctx.store.commit([
+    { op: 'put', key: kerngroepKeys.meeting(m.id), value: { ...m, reopened: [...new Set([...m.reopened, qid])] }, ifEtag: l.stored.etag },
+    auditOp({ actor: actor.id, action: 'kerngroep.reopen', resource: `kerngroep-meeting:${m.id}`, outcome: 'allow' }),
+  ]);
+  if (!res.ok) return msg(r.busy);
+  return asCard(await matrix(ctx, { ...m, reopened: [...m.reopened, qid] }, actor.id, t.matrix.reopened));
+}
+
+async function changeColour(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const l = await chairMeeting(ctx, actor, data, 'kerngroep.colour');
+  if (!l.ok) return l.result;
+  const m = l.stored.value;
+  const personId = l.data.personId;
+  const person = m.persons.find((p) => p.personId === personId);
+  if (!person) return refuse(ctx, actor, 'kerngroep.colour', `kerngroep-meeting:${m.id}`, 'unknown-person', r.notOnAgenda);
+  // The matrix card's inputs are suffixed with the person id; plain keys are accepted too.
+  const pick = (k: string) => l.data[k] ?? l.data[`${k}_${person.personId}`];
+  const checked = personInput({ colour: pick('colour'), address: pick('address'), city: pick('city'), bsn: pick('bsn'), family: pick('family') });
+  if (!checked.ok) return msg(checked.error);
+  const { ok: _ok, ...colourData } = checked;
+  const { address: _a, city: _c, bsn: _b, family: _f, ...base } = person;
+  const next = dataForColour({ ...base, family: [], ...colourData });
+  const persons = m.persons.map((p) => (p.personId === person.personId ? next : p));
+  const questions = buildQuestions(persons, m.organisations.map((id) => ({ id, kind: orgKind(ctx, id) })));
+  const ids = new Set(questions.map((q) => q.id));
+  const oldIds = new Set(m.questions.map((q) => q.id));
+  const changedOrgs = new Set([...questions.filter((q) => !oldIds.has(q.id)), ...m.questions.filter((q) => !ids.has(q.id))].map((q) => q.organisation));
+  const answers = Object.fromEntries(Object.entries(m.answers).filter(([id]) => ids.has(id)));
+  const updated: KgMeeting = { ...m, persons, questions, answers, reopened: m.reopened.filter((id) => ids.has(id)), agendaVersion: m.agendaVersion + 1 };
+  const notices = inquiryNotices(ctx, updated, [...changedOrgs], true);
+  const res = await ctx.store.commit([
+    { op: 'put', key: kerngroepKeys.meeting(m.id), value: updated, ifEtag: l.stored.etag },
+    { op: 'put', key: kerngroepKeys.person(person.personKey), value: { colour: next.colour, meetingId: m.id } },
+    auditOp({ actor: actor.id, action: 'kerngroep.colour', resource: `kerngroep-meeting:${m.id}`, outcome: 'allow' }),
+  ]);
+  if (!res.ok) return msg(r.busy);
+  await notify(ctx, notices);
+  await evaluateEscalations(ctx, { type: 'colour', caseId: person.caseId });
+  return asCard(await matrix(ctx, updated, actor.id));
+}
+
+// --- jobs -----------------------------------------------------------------------------------------
+
+const reminderPayload = z.object({ meetingId: z.string().uuid(), slot: z.string().min(1).max(20) }).strict();
+
+async function runReminder(ctx: AppContext, payload: unknown): Promise<JobOutcome> {
+  const parsed = reminderPayload.safeParse(payload);
+  if (!parsed.success) return { status: 'failed', reason: 'malformed kerngroep reminder' };
+  const m = await loadMeeting(ctx, parsed.data.meetingId);
+  if (!m) return { status: 'done' };
+  await notify(ctx, reminderNotices(ctx, m.value, parsed.data.slot));
+  return { status: 'done' };
+}
+
+async function runAfter(ctx: AppContext, payload: unknown): Promise<JobOutcome> {
+  const parsed = z.object({ meetingId: z.string().uuid() }).strict().safeParse(payload);
+  if (!parsed.success) return { status: 'failed', reason: 'malformed kerngroep after-meeting job' };
+  const m = await loadMeeting(ctx, parsed.data.meetingId);
+  if (!m) return { status: 'done' };
+  const cases = (await ctx.store.getMany<Case>([...new Set(m.value.persons.map((p) => p.caseId))].map(keys.case))).filter((c) => c !== undefined).map((c) => c.value);
+  const notices: Notice[] = cases.flatMap((c) =>
+    (ctx.directory.district(c.district)?.wijkmanagers ?? []).map((u) => ({
+      id: `kg-discussed:${m.value.id}:${c.id}:${u}`,
+      recipient: u,
+      message: { kind: 'text', text: t.notices.discussed(c.ref) } as OutgoingMessage,
+      about: t.notices.about(c.ref),
+    })),
+  );
+  await notify(ctx, notices);
+  return { status: 'done' };
+}
+
+export function registerKerngroepJobs(jobs: Jobs, ctx: AppContext, opts: Partial<KerngroepOptions> = {}): void {
+  options = { ...DEFAULT_KERNGROEP_OPTIONS, ...opts };
+  jobs.register(KERNGROEP_REMINDER_JOB, (run) => runReminder(ctx, run.payload));
+  jobs.register(KERNGROEP_AFTER_JOB, (run) => runAfter(ctx, run.payload));
+}
+
+// --- facts for the escalation rules ---------------------------------------------------------------
+
+export const kerngroepFacts = {
+  kerngroepColour: async (ctx: AppContext, personKey: string): Promise<Colour | undefined> =>
+    (await ctx.store.get<{ colour: Colour }>(kerngroepKeys.person(personKey)))?.value.colour,
+  groupRegistration: async (ctx: AppContext, caseId: string): Promise<{ persons: number; registered: number } | undefined> => {
+    const c = await ctx.store.get<Case>(keys.case(caseId));
+    if (!c || c.value.subject !== 'groep') return undefined;
+    const entries = await ctx.store.range(indexes.caseSignals(caseId), -Infinity, Infinity, { limit: 500 });
+    const signals = (await ctx.store.getMany<Signal>(entries.map((e) => keys.signal(e.member)))).filter((s) => s !== undefined);
+    const persons = new Set(signals.map((s) => s.value.personKey).filter((k): k is string => !!k));
+    const regEntries = await ctx.store.range(kerngroepIndexes.caseRegistrations(caseId), -Infinity, Infinity);
+    const regs = (await ctx.store.getMany<Registration>(regEntries.map((e) => kerngroepKeys.registration(e.member)))).filter((x) => x !== undefined);
+    const registered = new Set(regs.flatMap((g) => g.value.persons.map((p) => p.personKey)));
+    if (persons.size === 0) return undefined;
+    return { persons: persons.size, registered: [...persons].filter((k) => registered.has(k)).length };
+  },
+};
+
+// --- the feature ----------------------------------------------------------------------------------
+
+export const kerngroepFeature: Feature = {
+  commands: [
+    {
+      name: 'kerngroep',
+      match: /^kerngroep(\s+aanmelden(\s+\S+)?)?$/,
+      run: async (ctx, actor, text) => {
+        const ref = /^kerngroep\s+aanmelden\s+(\S+)$/.exec(text)?.[1]?.toUpperCase();
+        if (ref) {
+          const c = await loadCaseByRef(ctx, ref);
+          if (!c) return [{ kind: 'text', text: r.caseNotFound(ref.slice(0, 30)) }];
+          const res = await openRegisterForm(ctx, actor, c.value);
+          return [res.kind === 'card' ? { kind: 'card', card: res.card } : { kind: 'text', text: res.text }];
+        }
+        if (isAllowed(decide(actor, 'kerngroep.chair', { type: 'system' }))) return [{ kind: 'card', card: await chairOverview(ctx) }];
+        return [{ kind: 'text', text: t.help }];
+      },
+    },
+  ],
+  actions: [
+    { verb: KERNGROEP_VERBS.register, run: register },
+    { verb: KERNGROEP_VERBS.decide, run: decideRegistration },
+    { verb: KERNGROEP_VERBS.plan, run: plan },
+    { verb: KERNGROEP_VERBS.agenda, run: setAgenda },
+    { verb: KERNGROEP_VERBS.colour, run: changeColour },
+    { verb: KERNGROEP_VERBS.inquiry, run: viewInquiry },
+    { verb: KERNGROEP_VERBS.answer, run: answer },
+    { verb: KERNGROEP_VERBS.matrix, run: viewMatrix },
+    { verb: KERNGROEP_VERBS.remind, run: remind },
+    { verb: KERNGROEP_VERBS.reopen, run: reopen },
+  ],
+};

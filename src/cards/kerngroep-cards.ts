@@ -1,0 +1,254 @@
+import type { AdaptiveCard } from '../ports.js';
+import { nl } from '../i18n/nl.js';
+import { escapeText } from './escape.js';
+
+/**
+ * Kerngroep cards (src/app/kerngroep.ts). Privacy: a BSN or address is never rendered in any card.
+ * Names and dates of birth of persons appear only in user-specific views (refresh.userIds), built by
+ * the use case after the access policy allowed it; base cards sent proactively carry none.
+ * Every value passed in as text is escaped here.
+ */
+
+export const KERNGROEP_VERBS = {
+  /** `{ caseRef, reason, justification?, persons? }` */
+  register: 'kerngroep.register',
+  /** `{ registrationId, decision: 'accept' | 'return', reason }` */
+  decide: 'kerngroep.decide',
+  /** `{ date, start, place, orgs? }` */
+  plan: 'kerngroep.plan',
+  /** `{ meetingId, colour_<personId>, address_<personId>?, city_<personId>?, bsn_<personId>? }` */
+  agenda: 'kerngroep.agenda',
+  /** `{ meetingId, personId, colour, address?, city?, bsn? }` */
+  colour: 'kerngroep.colour',
+  /** `{ meetingId }`: the partner's user-specific inquiry (refresh). */
+  inquiry: 'kerngroep.inquiry',
+  /** `{ meetingId, q_<questionId>: 'ja' | 'nee' | 'onbekend', d_<questionId>? }` */
+  answer: 'kerngroep.answer',
+  /** `{ meetingId }`: the chair's matrix (refresh, chair only). */
+  matrix: 'kerngroep.matrix',
+  /** `{ meetingId }` */
+  remind: 'kerngroep.remind',
+  /** `{ meetingId, questionId }` */
+  reopen: 'kerngroep.reopen',
+} as const;
+
+type El = Record<string, unknown>;
+const t = nl.kerngroep;
+
+export const text = (s: string, extra: El = {}): El => ({ type: 'TextBlock', text: s, wrap: true, ...extra });
+const esc = (s: string) => escapeText(s);
+
+export function card(body: El[], actions: El[] = [], extra: El = {}): AdaptiveCard {
+  return { type: 'AdaptiveCard', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', version: '1.5', body, actions, ...extra };
+}
+
+export function refresh(verb: string, data: El, userIds: readonly string[]): El {
+  return { refresh: { action: { type: 'Action.Execute', verb, data }, userIds: [...userIds] } };
+}
+
+export const execute = (title: string, verb: string, data: El): El => ({ type: 'Action.Execute', title, verb, data });
+
+export interface RegisterFormView {
+  caseRef: string;
+  persons: { choice: string; name: string; dateOfBirth: string }[];
+  policeDates: string[];
+  criterionHolds: boolean;
+  interventions: number;
+  error?: string;
+}
+
+export function registerFormCard(v: RegisterFormView): AdaptiveCard {
+  const r = t.register;
+  return card(
+    [
+      text(r.title(esc(v.caseRef)), { weight: 'Bolder', size: 'Medium' }),
+      ...(v.error ? [text(v.error, { color: 'Attention' })] : []),
+      text(r.criterionA(v.policeDates.length, v.policeDates.join(', '))),
+      text(v.criterionHolds ? r.holds : r.notHolds),
+      text(r.interventions(v.interventions)),
+      text(r.persons, { weight: 'Bolder' }),
+      ...v.persons.map((p) => text(`${esc(p.name)} (${esc(p.dateOfBirth)})`)),
+      {
+        type: 'Input.ChoiceSet',
+        id: 'persons',
+        label: r.personsInput,
+        isMultiSelect: true,
+        choices: v.persons.map((p) => ({ title: `${p.name} (${p.dateOfBirth})`, value: p.choice })),
+      },
+      {
+        type: 'Input.ChoiceSet',
+        id: 'reason',
+        label: r.reason,
+        value: v.criterionHolds ? 'a' : 'b',
+        choices: [
+          { title: r.reasonA, value: 'a' },
+          { title: r.reasonB, value: 'b' },
+        ],
+      },
+      { type: 'Input.Text', id: 'justification', label: r.justification, isMultiline: true, maxLength: 1000 },
+    ],
+    [execute(r.submit, KERNGROEP_VERBS.register, { caseRef: v.caseRef })],
+  );
+}
+
+export interface ChairView {
+  registrations: { id: string; line: string }[];
+  meetings: { id: string; line: string }[];
+  banner?: string;
+}
+
+export function chairCard(v: ChairView): AdaptiveCard {
+  const c = t.chair;
+  const body: El[] = [text(c.title, { weight: 'Bolder', size: 'Medium' }), ...(v.banner ? [text(v.banner, { color: 'Good' })] : [])];
+  if (v.registrations.length === 0) body.push(text(c.none));
+  for (const reg of v.registrations) {
+    body.push(text(esc(reg.line), { separator: true }));
+    body.push({ type: 'Input.Text', id: `reason_${reg.id}`, label: c.decisionReason, maxLength: 1000 });
+    body.push({
+      type: 'ActionSet',
+      actions: [
+        execute(c.accept, KERNGROEP_VERBS.decide, { registrationId: reg.id, decision: 'accept' }),
+        execute(c.return, KERNGROEP_VERBS.decide, { registrationId: reg.id, decision: 'return' }),
+      ],
+    });
+  }
+  for (const m of v.meetings) body.push({ type: 'ActionSet', actions: [execute(`${c.matrix}: ${m.line}`, KERNGROEP_VERBS.matrix, { meetingId: m.id })] });
+  body.push(text(c.planTitle, { weight: 'Bolder', separator: true }));
+  body.push({ type: 'Input.Date', id: 'date', label: c.date });
+  body.push({ type: 'Input.Time', id: 'start', label: c.start });
+  body.push({ type: 'Input.Text', id: 'place', label: c.place, maxLength: 300 });
+  body.push({ type: 'Input.Text', id: 'orgs', label: c.extraOrgs, maxLength: 500 });
+  return card(body, [execute(c.plan, KERNGROEP_VERBS.plan, {})]);
+}
+
+export interface AgendaFormView {
+  meetingId: string;
+  when: string;
+  persons: { personId: string; name: string; dateOfBirth: string; caseRef: string }[];
+  banner?: string;
+}
+
+/** The chair's agenda form (user-specific answer to the chair's own action). */
+export function agendaFormCard(v: AgendaFormView): AdaptiveCard {
+  const c = t.chair;
+  const colourChoices = (['groen', 'oranje', 'rood'] as const).map((k) => ({ title: t.colours[k], value: k }));
+  const body: El[] = [text(c.agendaTitle(esc(v.when)), { weight: 'Bolder', size: 'Medium' }), ...(v.banner ? [text(v.banner)] : [])];
+  for (const p of v.persons) {
+    body.push(text(`${esc(p.name)} (${esc(p.dateOfBirth)}) — ${esc(p.caseRef)}`, { weight: 'Bolder', separator: true }));
+    body.push({ type: 'Input.ChoiceSet', id: `colour_${p.personId}`, label: c.colour, choices: colourChoices });
+    body.push({ type: 'Input.Text', id: `address_${p.personId}`, label: c.address, maxLength: 200 });
+    body.push({ type: 'Input.Text', id: `city_${p.personId}`, label: c.city, maxLength: 100 });
+    body.push({ type: 'Input.Text', id: `bsn_${p.personId}`, label: c.bsn, maxLength: 9 });
+    body.push({ type: 'Input.Text', id: `family_${p.personId}`, label: c.family, isMultiline: true, maxLength: 2000 });
+  }
+  return card(body, [execute(c.setAgenda, KERNGROEP_VERBS.agenda, { meetingId: v.meetingId })]);
+}
+
+export interface InquiryView {
+  meetingId: string;
+  organisationName: string;
+  deadline: string;
+  questionCount: number;
+  personCount: number;
+  recipients: readonly string[];
+  updated?: boolean;
+  /** Banners are the bot's own texts (not escaped). Only in the user-specific view, after the policy allowed it. */
+  details?: {
+    persons: { name: string; dateOfBirth: string; questions: { id: string; label: string; answer?: string; risk: boolean; choices: readonly string[] }[] }[];
+    banner?: string;
+  };
+}
+
+export function inquiryCard(v: InquiryView): AdaptiveCard {
+  const i = t.inquiry;
+  const body: El[] = [
+    text(i.title, { weight: 'Bolder', size: 'Medium' }),
+    ...(v.updated ? [text(i.updated)] : []),
+    text(i.base(esc(v.organisationName), v.questionCount, v.personCount, esc(v.deadline))),
+  ];
+  const actions: El[] = [];
+  if (v.details) {
+    if (v.details.banner) body.push(text(v.details.banner, { color: 'Accent' }));
+    if (v.details.persons.length === 0) body.push(text(i.none));
+    for (const p of v.details.persons) {
+      body.push(text(`${esc(p.name)} (${esc(p.dateOfBirth)})`, { weight: 'Bolder', separator: true }));
+      for (const q of p.questions) {
+        body.push({
+          type: 'Input.ChoiceSet',
+          id: `q_${q.id}`,
+          label: q.label,
+          style: 'expanded',
+          ...(q.answer ? { value: q.answer } : {}),
+          choices: q.choices.map((c) => ({ title: t.answers[c as keyof typeof t.answers], value: c })),
+        });
+        if (q.risk)
+          body.push({
+            type: 'Input.ChoiceSet',
+            id: `d_${q.id}`,
+            label: t.questions.risicosignalen,
+            choices: Object.entries(t.domains).map(([value, title]) => ({ title, value })),
+          });
+      }
+    }
+    if (v.details.persons.length > 0) actions.push(execute(i.submit, KERNGROEP_VERBS.answer, { meetingId: v.meetingId }));
+  }
+  return card(body, actions, refresh(KERNGROEP_VERBS.inquiry, { meetingId: v.meetingId }, v.recipients));
+}
+
+export interface MatrixView {
+  meetingId: string;
+  when: string;
+  overall: number;
+  chairId: string;
+  persons: { personId: string; name: string; dateOfBirth: string; colour: string; pct: number; cells: { questionId: string; org: string; label: string; value: string; late: boolean }[] }[];
+  banner?: string;
+  /** After the lock: the chair can reopen a question. */
+  locked?: boolean;
+}
+
+export function matrixCard(v: MatrixView): AdaptiveCard {
+  const m = t.matrix;
+  const body: El[] = [
+    text(m.title(esc(v.when)), { weight: 'Bolder', size: 'Medium' }),
+    ...(v.banner ? [text(v.banner, { color: 'Good' })] : []),
+    text(m.overall(v.overall), { weight: 'Bolder' }),
+  ];
+  for (const p of v.persons) {
+    body.push(text(m.person(esc(p.name), esc(p.dateOfBirth), p.colour, p.pct), { weight: 'Bolder', separator: true }));
+    body.push({
+      type: 'FactSet',
+      facts: p.cells.map((c) => ({ title: `${esc(c.org)} · ${c.label}`, value: `${c.value}${c.late ? m.late : ''}` })),
+    });
+    const colourChoices = (['groen', 'oranje', 'rood'] as const).map((k) => ({ title: t.colours[k], value: k }));
+    body.push({
+      type: 'ActionSet',
+      actions: [
+        {
+          type: 'Action.ShowCard',
+          title: m.changeColour,
+          card: {
+            type: 'AdaptiveCard',
+            body: [
+              { type: 'Input.ChoiceSet', id: `colour_${p.personId}`, label: t.chair.colour, choices: colourChoices },
+              { type: 'Input.Text', id: `address_${p.personId}`, label: t.chair.address, maxLength: 200 },
+              { type: 'Input.Text', id: `city_${p.personId}`, label: t.chair.city, maxLength: 100 },
+              { type: 'Input.Text', id: `bsn_${p.personId}`, label: t.chair.bsn, maxLength: 9 },
+            ],
+            actions: [execute(m.changeColour, KERNGROEP_VERBS.colour, { meetingId: v.meetingId, personId: p.personId })],
+          },
+        },
+      ],
+    });
+  }
+  if (v.locked) {
+    body.push({
+      type: 'Input.ChoiceSet',
+      id: 'questionId',
+      label: m.reopen,
+      separator: true,
+      choices: v.persons.flatMap((p) => p.cells.map((c) => ({ title: `${p.name} · ${c.org} · ${c.label}`, value: c.questionId }))),
+    });
+    body.push({ type: 'ActionSet', actions: [execute(m.reopen, KERNGROEP_VERBS.reopen, { meetingId: v.meetingId })] });
+  }
+  return card(body, [execute(m.remind, KERNGROEP_VERBS.remind, { meetingId: v.meetingId })], refresh(KERNGROEP_VERBS.matrix, { meetingId: v.meetingId }, [v.chairId]));
+}
