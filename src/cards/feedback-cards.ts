@@ -2,6 +2,7 @@ import { EXECUTED, FEEDBACK_EFFECTS, FEEDBACK_LIMITS, FOLLOW_UP, type FeedbackFi
 import { nl } from '../i18n/nl.js';
 import type { AdaptiveCard } from '../ports.js';
 import { escapeText } from './escape.js';
+import { card, errorText, text, type Element } from './elements.js';
 
 /**
  * Feedback (terugkoppeling) cards, Adaptive Card 1.5 with Universal Actions. No personal data of case
@@ -15,19 +16,8 @@ export const FEEDBACK_VERBS = {
   submit: 'feedback.submit',
 } as const;
 
-type Element = Record<string, unknown>;
 const t = nl.feedback;
 
-const card = (body: Element[], actions: Element[] = []): AdaptiveCard => ({
-  type: 'AdaptiveCard',
-  $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-  version: '1.5',
-  body,
-  ...(actions.length ? { actions } : {}),
-});
-
-const text = (s: string, extra: Element = {}): Element => ({ type: 'TextBlock', text: s, wrap: true, ...extra });
-const errorText = (m: string | undefined): Element[] => (m ? [text(m, { color: 'attention', size: 'Small', spacing: 'None' })] : []);
 
 export interface FeedbackListItem {
   interventionId: string;

@@ -1,6 +1,9 @@
 import type { AdaptiveCard } from '../ports.js';
 import { nl } from '../i18n/nl.js';
 import { escapeText } from './escape.js';
+import { card, execute, text } from './elements.js';
+
+export { card, execute, text };
 
 /**
  * Kerngroep cards (src/app/kerngroep.ts). Privacy: a BSN or address is never rendered in any card.
@@ -35,18 +38,12 @@ export const KERNGROEP_VERBS = {
 type El = Record<string, unknown>;
 const t = nl.kerngroep;
 
-export const text = (s: string, extra: El = {}): El => ({ type: 'TextBlock', text: s, wrap: true, ...extra });
 const esc = (s: string) => escapeText(s);
-
-export function card(body: El[], actions: El[] = [], extra: El = {}): AdaptiveCard {
-  return { type: 'AdaptiveCard', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', version: '1.5', body, actions, ...extra };
-}
 
 export function refresh(verb: string, data: El, userIds: readonly string[]): El {
   return { refresh: { action: { type: 'Action.Execute', verb, data }, userIds: [...userIds] } };
 }
 
-export const execute = (title: string, verb: string, data: El): El => ({ type: 'Action.Execute', title, verb, data });
 
 export interface RegisterFormView {
   caseRef: string;

@@ -14,6 +14,7 @@ import type { Category, Subject } from '../domain/signal.js';
 import { nl } from '../i18n/nl.js';
 import type { AdaptiveCard } from '../ports.js';
 import { escapeText } from './escape.js';
+import { card, errorText, execute, facts, heading, text, title, type Element } from './elements.js';
 
 /**
  * The casusoverleg's cards (Adaptive Card 1.5, Universal Actions). Base cards carry no personal
@@ -72,45 +73,8 @@ export const MEETING_VERBS = {
   mine: 'meeting.mine',
 } as const;
 
-type Element = Record<string, unknown>;
-
 const t = nl.meetings;
 const s = nl.signals;
-
-function card(body: Element[], actions: Element[] = [], extra: Record<string, unknown> = {}): AdaptiveCard {
-  return {
-    type: 'AdaptiveCard',
-    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-    version: '1.5',
-    body,
-    ...(actions.length > 0 ? { actions } : {}),
-    ...extra,
-  };
-}
-
-function title(value: string): Element {
-  return { type: 'TextBlock', text: value, weight: 'Bolder', size: 'Large', wrap: true };
-}
-
-function text(value: string, more: Element = {}): Element {
-  return { type: 'TextBlock', text: value, wrap: true, ...more };
-}
-
-function heading(value: string): Element {
-  return text(value, { weight: 'Bolder', spacing: 'Medium' });
-}
-
-function execute(titleText: string, verb: string, data: Record<string, unknown>, more: Element = {}): Element {
-  return { type: 'Action.Execute', title: titleText, verb, data, ...more };
-}
-
-function facts(rows: [string, string][]): Element {
-  return { type: 'FactSet', facts: rows.map(([k, v]) => ({ title: k, value: v })) };
-}
-
-function errorText(message: string | undefined): Element[] {
-  return message ? [text(message, { color: 'attention', size: 'Small', spacing: 'None' })] : [];
-}
 
 function valueOf(v: string | undefined): Element {
   return v !== undefined ? { value: v } : {};

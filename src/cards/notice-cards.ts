@@ -4,6 +4,7 @@ import { nl } from '../i18n/nl.js';
 import type { AdaptiveCard } from '../ports.js';
 import { SIGNAL_VERBS } from './signal-cards.js';
 import { escapeText } from './escape.js';
+import { text, type Element } from './elements.js';
 
 /**
  * The escalation notice (Adaptive Card 1.5, Universal Actions): which rule, its threshold, the facts
@@ -48,10 +49,8 @@ export interface NoticeView {
   organisationName(id: string): string;
 }
 
-type Element = Record<string, unknown>;
 const t = nl.escalation;
 
-const text = (value: string, more: Element = {}): Element => ({ type: 'TextBlock', text: value, wrap: true, ...more });
 
 export function windowText(w: WindowSpec): string {
   return 'days' in w ? t.window.days(w.days) : t.window.months(w.months);

@@ -15,6 +15,7 @@ import type { Level } from '../domain/access.js';
 import type { AdaptiveCard } from '../ports.js';
 import { escapeText } from './escape.js';
 import { MEETING_VERBS } from './meeting-cards.js';
+import { card, execute, facts, text, title, type Element } from './elements.js';
 
 /**
  * The signal feature's cards (Adaptive Card 1.5, Universal Actions). Every value a user typed goes
@@ -35,37 +36,7 @@ export const SIGNAL_VERBS = {
   passOn: 'case.pass-on',
 } as const;
 
-type Element = Record<string, unknown>;
-
 const t = nl.signals;
-
-function card(body: Element[], actions: Element[] = [], extra: Record<string, unknown> = {}): AdaptiveCard {
-  return {
-    type: 'AdaptiveCard',
-    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-    version: '1.5',
-    body,
-    ...(actions.length > 0 ? { actions } : {}),
-    ...extra,
-  };
-}
-
-/** Our own texts (from nl) are not escaped; user values inside them are escaped by the caller. */
-function title(text: string): Element {
-  return { type: 'TextBlock', text, weight: 'Bolder', size: 'Large', wrap: true };
-}
-
-function text(value: string, more: Element = {}): Element {
-  return { type: 'TextBlock', text: value, wrap: true, ...more };
-}
-
-function execute(titleText: string, verb: string, data: Record<string, unknown>, more: Element = {}): Element {
-  return { type: 'Action.Execute', title: titleText, verb, data, ...more };
-}
-
-function facts(rows: [string, string][]): Element {
-  return { type: 'FactSet', facts: rows.map(([title, value]) => ({ title, value })) };
-}
 
 // --- the report form ------------------------------------------------------------------------------
 
