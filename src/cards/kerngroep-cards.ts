@@ -3,7 +3,6 @@ import { nl } from '../i18n/nl.js';
 import { escapeText } from './escape.js';
 import { card, execute, text } from './elements.js';
 
-export { card, execute, text };
 
 /**
  * Kerngroep cards (src/app/kerngroep.ts). Privacy: a BSN or address is never rendered in any card.
