@@ -3,7 +3,6 @@ import { nl } from '../i18n/nl.js';
 import { escapeText } from './escape.js';
 import { card, execute, text } from './elements.js';
 
-
 /**
  * Kerngroep cards (src/app/kerngroep.ts). Privacy: a BSN or address is never rendered in any card.
  * Names and dates of birth of persons appear only in user-specific views (refresh.userIds), built by
