@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseReminderSlots, type ReminderSlot } from './domain/meeting.js';
 import { parseOverdue } from './domain/feedback.js';
+import { DEFAULT_RETENTION_MONTHS, MAX_RETENTION_MONTHS } from './domain/retention.js';
 
 /**
  * The whole configuration: one zod schema over the environment. `env.example` documents every
@@ -61,6 +62,20 @@ const envSchema = z
     MAX_BODY_BYTES: intIn(1024, 10 * 1024 * 1024, 256 * 1024),
     SHUTDOWN_TIMEOUT_MS: intIn(0, 120_000, 10_000),
     RATE_LIMIT_PER_MINUTE: intIn(0, 100_000, 30),
+    /** Cases closed more than this many months ago are deleted by the daily retention job. */
+    RETENTION_MONTHS: intIn(1, MAX_RETENTION_MONTHS, DEFAULT_RETENTION_MONTHS),
+    /** Kerngroep inquiry: answers due this many working days before the meeting. */
+    KERNGROEP_DEADLINE_WORKING_DAYS: intIn(0, 20, 2),
+    /** Kerngroep inquiry: reminders this many days before the meeting (comma-separated, e.g. `3,1`). */
+    KERNGROEP_REMINDER_DAYS: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^\s*\d{1,2}(\s*,\s*\d{1,2}){0,4}\s*$/, 'moet 1 tot 5 aantallen dagen zijn, komma-gescheiden (bijv. 3,1)')
+        .transform((v) => [...new Set(v.split(',').map((d) => Number(d.trim())))].sort((a, b) => b - a))
+        .refine((days) => days.every((d) => d >= 1 && d <= 30), 'elk aantal dagen moet tussen 1 en 30 liggen')
+        .default('3,1'),
+    ),
   })
   .superRefine((env, ctx) => {
     const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -108,6 +123,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Actions (messages, card clicks) per user per minute; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** Retention: cases closed more than this many months ago are deleted (daily job, 03:00). */
+  retentionMonths: number;
+  /** Kerngroep inquiry: deadline in working days and reminder days before the meeting. */
+  kerngroep: { deadlineWorkingDays: number; reminderDays: number[] };
 }
 
 function reminderSlotsOf(text: string): ReminderSlot[] {
@@ -162,6 +181,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodyBytes: e.MAX_BODY_BYTES,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      retentionMonths: e.RETENTION_MONTHS,
+      kerngroep: { deadlineWorkingDays: e.KERNGROEP_DEADLINE_WORKING_DAYS, reminderDays: e.KERNGROEP_REMINDER_DAYS },
     },
   };
 }

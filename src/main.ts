@@ -11,6 +11,8 @@ import { helpFeature } from './app/help.js';
 import { signalsFeature } from './app/signals.js';
 import { meetingsFeature, planMeetingForCase, registerMeetingJobs } from './app/meetings.js';
 import { adminFeature } from './app/admin.js';
+import { erasureFeature } from './app/erasure.js';
+import { registerRetentionJobs, startRetention } from './app/retention.js';
 import { kerngroepFacts, kerngroepFeature, registerKerngroepHook, registerKerngroepJobs } from './app/kerngroep.js';
 import { feedbackFeature, interventionEffects, registerFeedbackJobs, startFeedback } from './app/feedback.js';
 import type { Feature } from './app/routes.js';
@@ -58,7 +60,7 @@ export interface StartOptions {
 export function buildFeatures(config: Pick<Config, 'dataDir'>): Feature[] {
   const features: Feature[] = [];
   const all = () => features.flatMap((f) => f.commands);
-  features.push(signalsFeature, adminFeature({ exportDir: join(config.dataDir, 'exports') }), escalationFeature({ hooks: { planMeeting: planMeetingForCase, registerKerngroep: registerKerngroepHook } }), meetingsFeature, feedbackFeature, kerngroepFeature, helpFeature(all));
+  features.push(signalsFeature, adminFeature({ exportDir: join(config.dataDir, 'exports') }), escalationFeature({ hooks: { planMeeting: planMeetingForCase, registerKerngroep: registerKerngroepHook } }), meetingsFeature, feedbackFeature, kerngroepFeature, erasureFeature, helpFeature(all));
   return features;
 }
 
@@ -95,12 +97,14 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   registerEscalations(ctx, { rules, facts: { interventionEffects, ...kerngroepFacts } }, outbox);
   registerFeedbackJobs(ctx, config.feedbackOverdue);
   registerMeetingJobs(jobs, ctx, config.meetingReminders);
-  registerKerngroepJobs(jobs, ctx);
+  registerKerngroepJobs(jobs, ctx, config.kerngroep);
+  registerRetentionJobs(ctx, { months: config.retentionMonths });
   const http = createHttpServer({ handleMessage: bot.handle, store, log, maxBodyBytes: config.maxBodyBytes });
   const { port, url } = await http.listen(config.port, config.host);
   await jobs.start();
   await startEscalations(ctx, { rules });
   await startFeedback(ctx);
+  await startRetention(ctx);
 
   let stopping: Promise<void> | undefined;
   return {

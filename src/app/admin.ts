@@ -8,6 +8,7 @@ import { AUDIT_VERBS, auditExportCard, auditResultCard } from '../cards/admin-ca
 import { nl } from '../i18n/nl.js';
 import type { LogEntry, OutgoingMessage } from '../ports.js';
 import { AUDIT_LOG, audit, auditDecision } from './audit.js';
+import { DELETIONS_LOG } from './retention.js';
 import type { AppContext } from './context.js';
 import type { CardActionResult, Feature } from './routes.js';
 
@@ -80,6 +81,24 @@ export function auditCsv(ctx: AppContext, entries: readonly LogEntry[]): string 
   return [header.join(','), ...lines].join('\n') + '\n';
 }
 
+/**
+ * The deletion records (retention and erasure on request) as CSV: when, reference, kind, by whom,
+ * which cases, why and how many records of each type — never personal data.
+ */
+export function deletionsCsv(ctx: AppContext, entries: readonly LogEntry[]): string {
+  const header = ['tijdstip', 'referentie', 'soort', 'door', 'casussen', 'reden', 'aantallen'];
+  const lines = entries.map((e) => {
+    const r = e.entry as { ref?: unknown; kind?: unknown; by?: unknown; caseRefs?: unknown; reason?: unknown; counts?: unknown; at?: unknown };
+    const kind = r.kind === 'retentie' || r.kind === 'verzoek' ? nl.admin.deletions.kinds[r.kind] : r.kind;
+    const by = r.by === 'system' ? nl.admin.deletions.system : typeof r.by === 'string' ? (ctx.directory.user(r.by)?.name ?? r.by) : '';
+    const counts = r.counts && typeof r.counts === 'object' ? Object.entries(r.counts as Record<string, unknown>).map(([k, n]) => `${nl.admin.deletions.countNames[k] ?? k}=${String(n)}`).join('; ') : '';
+    return [typeof r.at === 'string' ? r.at : new Date(e.at).toISOString(), r.ref, kind, by, Array.isArray(r.caseRefs) ? r.caseRefs.join(' ') : '', r.reason, counts]
+      .map(csvField)
+      .join(',');
+  });
+  return [header.join(','), ...lines].join('\n') + '\n';
+}
+
 export async function exportAudit(ctx: AppContext, actor: Actor, fromText: string, toText: string, options: AdminOptions): Promise<OutgoingMessage> {
   const decision = decide(actor, 'audit.export', { type: 'system' });
   const period = parsePeriod(ctx, fromText, toText);
@@ -90,18 +109,31 @@ export async function exportAudit(ctx: AppContext, actor: Actor, fromText: strin
   }
   if ('error' in period) return { kind: 'text', text: period.error };
   const entries = await ctx.store.readLog(AUDIT_LOG, period.from.getTime(), period.to.getTime(), { limit: MAX_ROWS });
+  const deletions = await ctx.store.readLog(DELETIONS_LOG, period.from.getTime(), period.to.getTime(), { limit: MAX_ROWS });
   // The export itself is a read of case-related data: it is audited like any other.
   await audit(ctx, auditDecision(actor, 'audit.export', resource, decision));
-  ctx.log.info({ event: 'audit.export', actor: actor.id, rows: entries.length }, 'audit log exported');
+  ctx.log.info({ event: 'audit.export', actor: actor.id, rows: entries.length, deletions: deletions.length }, 'audit log exported');
   const csv = auditCsv(ctx, entries);
+  const stamp = ctx.clock.now().getTime();
+  const toFile = (name: string, content: string): string => {
+    const dir = resolve(options.exportDir);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = join(dir, `${name}-${fromText}_${toText}-${stamp}.csv`);
+    writeFileSync(file, content, { mode: 0o600 });
+    return file;
+  };
+  const d = nl.admin.deletions;
+  const deletionsView =
+    deletions.length === 0
+      ? { summary: d.none }
+      : deletions.length <= CHAT_ROW_LIMIT
+        ? { summary: d.exported(deletions.length), csv: deletionsCsv(ctx, deletions) }
+        : { summary: d.exportedToFile(deletions.length, toFile('verwijderingen', deletionsCsv(ctx, deletions))) };
   if (entries.length <= CHAT_ROW_LIMIT) {
-    return { kind: 'card', card: auditResultCard({ summary: nl.admin.exported(entries.length, fromText, toText), csv }) };
+    return { kind: 'card', card: auditResultCard({ summary: nl.admin.exported(entries.length, fromText, toText), csv, deletions: deletionsView }) };
   }
-  const dir = resolve(options.exportDir);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, `audit-${fromText}_${toText}-${ctx.clock.now().getTime()}.csv`);
-  writeFileSync(file, csv, { mode: 0o600 });
-  return { kind: 'card', card: auditResultCard({ summary: nl.admin.exportedToFile(entries.length, fromText, toText, file) }) };
+  const file = toFile('audit', csv);
+  return { kind: 'card', card: auditResultCard({ summary: nl.admin.exportedToFile(entries.length, fromText, toText, file), deletions: deletionsView }) };
 }
 
 function defaultPeriod(ctx: AppContext): { from: string; to: string } {

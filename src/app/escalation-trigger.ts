@@ -14,24 +14,33 @@ import type { AppContext } from './context.js';
 export const ESCALATION_EVALUATE_JOB = 'escalation.evaluate';
 
 const id = z.string().min(1).max(200);
+/**
+ * The persons whose facts changed (person keys, never names): the person rules (kerngroep-criterium,
+ * huisbezoek-criterium) are evaluated for each. Absent: every person of the case.
+ */
+const personKeys = z.array(id).min(1).max(100).optional();
 
 export const escalationTriggerSchema = z.discriminatedUnion('type', [
-  /** A signal was stored (with or without a police contact). */
+  /**
+   * A signal was stored (with or without a police contact). The person rules are evaluated for the
+   * signal's own person (its `personKey`): a signal about one person changes no other person's facts.
+   */
   z.object({ type: z.literal('signal'), signalId: id }).strict(),
   /** A partner passed a case on to the wijkmanager. */
   z.object({ type: z.literal('pass-on'), passOnId: id }).strict(),
   /** A case's level changed (human decision). */
-  z.object({ type: z.literal('level-change'), caseId: id }).strict(),
+  z.object({ type: z.literal('level-change'), caseId: id, personKeys }).strict(),
   /** Feedback (terugkoppeling) with an effect was recorded on a case's intervention (feedback feature). */
-  z.object({ type: z.literal('feedback'), caseId: id }).strict(),
+  z.object({ type: z.literal('feedback'), caseId: id, personKeys }).strict(),
   /**
    * A wijkmanager registered a person of a case with the Kerngroep (Kerngroep feature), or a
    * person's Kerngroep colour changed. `registrationId` identifies the registration (one notice each).
    */
   z
-    .object({ type: z.literal('registration'), caseId: id, registrationId: id, at: z.string().datetime({ offset: true }) })
+    .object({ type: z.literal('registration'), caseId: id, registrationId: id, at: z.string().datetime({ offset: true }), personKeys })
     .strict(),
-  z.object({ type: z.literal('colour'), caseId: id }).strict(),
+  /** A person's Kerngroep colour changed: pass that person's key in `personKeys` (else every person of the case). */
+  z.object({ type: z.literal('colour'), caseId: id, personKeys }).strict(),
   /** The periodic sweep: time-based rules, re-arming, recovery. */
   z.object({ type: z.literal('sweep') }).strict(),
 ]);

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { decide, isAllowed, type DenyReason, type Level } from '../domain/access.js';
 import { actorFromDirectory, hasRole, type Actor } from '../domain/actor.js';
-import { caseFacts, changeLevel, directorOf, type LevelChangeError } from '../domain/case.js';
+import { caseFacts, changeLevel, closeCase, directorOf, type CloseError, type LevelChangeError } from '../domain/case.js';
 import {
   checkAanmelding,
   checkAfschalenSignaal,
@@ -25,11 +25,12 @@ import {
   type RuleDecision,
   type RuleId,
 } from '../domain/escalation.js';
-import { LEVELS, LIMITS, type Case, type PassOn, type Signal } from '../domain/signal.js';
+import { CASE_REF, LEVELS, LIMITS, caseSchema, type Case, type PassOn, type Signal } from '../domain/signal.js';
 import { escapeText } from '../cards/escape.js';
-import { ESCALATION_VERBS, REASON_INPUTS, noticeCard, ruleTitle, type NoticeAction, type NoticeView } from '../cards/notice-cards.js';
+import { ESCALATION_VERBS, REASON_INPUTS, closeCaseCard, noticeCard, ruleTitle, type NoticeAction, type NoticeView } from '../cards/notice-cards.js';
 import { nl } from '../i18n/nl.js';
-import type { AdaptiveCard, JobRun, Versioned, WriteOp } from '../ports.js';
+import { formatMoment } from '../i18n/format.js';
+import type { AdaptiveCard, JobRun, OutgoingMessage, Versioned, WriteOp } from '../ports.js';
 import { auditDecision, auditOp } from './audit.js';
 import type { AppContext } from './context.js';
 import { ESCALATION_EVALUATE_JOB, escalationTriggerSchema, evaluateEscalations, type EscalationTrigger } from './escalation-trigger.js';
@@ -71,7 +72,16 @@ export const escalationIndexes = {
   caseFired: (caseId: string) => `escalation-fired-case:${caseId}`,
   /** Cases above hinder, scored by their last level change: the afschalen sweep's worklist. */
   escalatedCases: 'cases-escalated',
+  /** Every firing about a case (member: firing id), kept after re-arming: what retention deletes with the case. */
+  caseFirings: (caseId: string) => `case-firings:${caseId}`,
+  /** Closed cases, scored by when they were closed (ms): the retention job's worklist (src/app/retention.ts). */
+  closedCases: 'cases-closed',
 } as const;
+
+/** The markers of the rules about a person (§5), whatever case they fired for: erasure removes them. */
+export function personMarkerKeys(personKey: string): string[] {
+  return (['kerngroep-criterium', 'huisbezoek-criterium'] as const).map((rule) => escalationKeys.fired(rule, subjects.person(personKey)));
+}
 
 export const ESCALATION_SWEEP_JOB = 'escalation.sweep';
 
@@ -184,11 +194,7 @@ function organisationName(ctx: AppContext, id: string): string {
   return ctx.directory.organisation(id)?.name ?? id;
 }
 
-function formatMoment(ctx: AppContext, at: Date | string): string {
-  return new Intl.DateTimeFormat('nl-NL', { timeZone: ctx.timeZone, dateStyle: 'medium', timeStyle: 'short' }).format(
-    typeof at === 'string' ? new Date(at) : at,
-  );
-}
+const formatAt = (ctx: AppContext, at: Date | string): string => formatMoment(at, ctx.timeZone);
 
 /** When the case reached its current level: the last level change, else its creation. */
 function levelSince(c: Case): Date {
@@ -241,18 +247,25 @@ const RULE_ACTIONS: Record<RuleId, readonly NoticeAction[]> = {
   doorgezet: ['takeDirection', 'planMeeting', 'dismiss'],
   'kerngroep-criterium': ['registerKerngroep', 'planMeeting', 'dismiss'],
   aanmelding: ['planMeeting', 'dismiss'],
-  'huisbezoek-criterium': ['planMeeting', 'dismiss'],
+  // §5: the chair hands the person's case to the Interventieteam (the button is the chair's only).
+  'huisbezoek-criterium': ['handToInterventieteam', 'planMeeting', 'dismiss'],
   'groep-opgeschaald': ['takeDirection', 'planMeeting', 'dismiss'],
   'ernstig-afstemming': ['planMeeting', 'dismiss'],
   'afschalen-signaal': ['deescalate', 'planMeeting', 'dismiss'],
 };
 
-function actionsFor(rule: RuleId, level: Level): NoticeAction[] {
+/** Who may hand a case to the Interventieteam: a decision of the Kerngroep chair (§5; access policy 'kerngroep.chair'). */
+const mayHandOver = (viewer: Actor | undefined) => viewer !== undefined && isAllowed(decide(viewer, 'kerngroep.chair', { type: 'system' }));
+
+function actionsFor(rule: RuleId, level: Level, viewer?: Actor): NoticeAction[] {
   // Taking over direction is escalating to overlast (§3); for a whole group it is the chair's procesregie (§5).
-  return RULE_ACTIONS[rule].filter((a) => a !== 'takeDirection' || level === 'hinder' || rule === 'groep-opgeschaald');
+  return RULE_ACTIONS[rule]
+    .filter((a) => a !== 'takeDirection' || level === 'hinder' || rule === 'groep-opgeschaald')
+    .filter((a) => a !== 'handToInterventieteam' || mayHandOver(viewer));
 }
 
-function viewOf(ctx: AppContext, firing: FiringRecord, level: Level, extra: Partial<Pick<NoticeView, 'error' | 'handled'>> = {}): NoticeView {
+/** The notice as `viewer` sees it (the buttons depend on their role); without a viewer, no role-bound buttons. */
+function viewOf(ctx: AppContext, firing: FiringRecord, level: Level, extra: Partial<Pick<NoticeView, 'error' | 'handled'>> = {}, viewer?: Actor): NoticeView {
   return {
     firingId: firing.firingId,
     explanation: reviveExplanation(firing.explanation),
@@ -261,7 +274,7 @@ function viewOf(ctx: AppContext, firing: FiringRecord, level: Level, extra: Part
     ...(firing.location !== undefined ? { location: firing.location } : {}),
     level,
     personSubject: firing.personSubject,
-    actions: actionsFor(firing.rule, level),
+    actions: actionsFor(firing.rule, level, viewer),
     ...(firing.handled ? { handled: firing.handled.text } : {}),
     ...extra,
     formatDate: (d) => formatNoticeDate(d, ctx.timeZone),
@@ -325,10 +338,11 @@ async function apply(ctx: AppContext, setup: EscalationSetup, rule: RuleId, subj
     actions: [],
     ...params,
   };
-  const card = noticeCard(viewOf(ctx, firing, c.level));
   const about = t.delivery.about(ruleTitle(rule), c.ref);
   const notices: Notice[] = recipients.map((u, i) => {
     const reportTo = failureContact(ctx, c, u, fc.reportTo);
+    // One card per recipient: some buttons are bound to a role (handing over: the chair's).
+    const card = noticeCard(viewOf(ctx, firing, c.level, {}, actorFromDirectory(ctx.directory, u)));
     return {
       id: noticeIds[i]!,
       recipient: u,
@@ -346,6 +360,7 @@ async function apply(ctx: AppContext, setup: EscalationSetup, rule: RuleId, subj
     // Only rules whose count can fall again need the sweep; the others re-arm with the case.
     ...(COUNT_RULES.includes(rule) ? [{ op: 'index', index: escalationIndexes.fired, member: markerKey, score: now.getTime() } as const] : []),
     { op: 'index', index: escalationIndexes.caseFired(c.id), member: markerKey, score: now.getTime() },
+    { op: 'index', index: escalationIndexes.caseFirings(c.id), member: firingId, score: now.getTime() },
     ...(staged?.ops ?? []),
     auditOp({ actor: 'system', action: 'escalation.fire', resource: `case:${c.ref}`, outcome: 'allow', reason: rule }),
   ]);
@@ -421,10 +436,31 @@ async function evaluateLocation(ctx: AppContext, setup: EscalationSetup, c: Case
   }
 }
 
-/** §5 rules about the person of a case: the Kerngroep criterion and the home-visit criterion. */
-async function evaluatePerson(ctx: AppContext, setup: EscalationSetup, c: Case): Promise<void> {
-  const personKey = c.personKey;
-  if (!personKey) return;
+/** Most signals of a case read to find its persons (a case has tens, rarely hundreds). */
+const CASE_PERSONS_SCAN = 2_000;
+
+/**
+ * Every person of a case: the distinct person keys of its signals (a signal about a second person
+ * joins the case of the place, so `c.personKey` is only the first person's).
+ */
+export async function casePersonKeys(ctx: AppContext, c: Case): Promise<string[]> {
+  const entries = await ctx.store.range(indexes.caseSignals(c.id), -Infinity, Infinity, { limit: CASE_PERSONS_SCAN });
+  const signals = await ctx.store.getMany<Signal>(entries.map((e) => keys.signal(e.member)));
+  const found = new Set<string>(c.personKey ? [c.personKey] : []);
+  for (const s of signals) if (s?.value.personKey) found.add(s.value.personKey);
+  return [...found].sort();
+}
+
+/**
+ * §5 rules about persons of a case, for each affected person (`personKeys`; default: every person of
+ * the case): the Kerngroep criterion and the home-visit criterion. Each person is its own subject.
+ */
+async function evaluatePersons(ctx: AppContext, setup: EscalationSetup, c: Case, personKeys?: readonly string[]): Promise<void> {
+  const persons = personKeys ?? (await casePersonKeys(ctx, c));
+  for (const personKey of new Set(persons)) await evaluatePerson(ctx, setup, c, personKey);
+}
+
+async function evaluatePerson(ctx: AppContext, setup: EscalationSetup, c: Case, personKey: string): Promise<void> {
   const now = ctx.clock.now();
   const subject = subjects.person(personKey);
   const fc: FireContext = { c, personKey, personSubject: true };
@@ -566,7 +602,8 @@ export async function evaluateEscalationsNow(ctx: AppContext, setup: EscalationS
       const c = await loadCase(ctx, signal.caseId);
       if (!c || c.status !== 'open') return;
       await evaluateLocation(ctx, setup, c, { district: signal.district, locationKey: signal.locationKey, location: signal.location });
-      await evaluatePerson(ctx, setup, c);
+      // The signal's (and its police contact's) person: the only one whose counts changed.
+      if (signal.personKey) await evaluatePerson(ctx, setup, c, signal.personKey);
       // A new signal ends the quiet period: re-arms a fired afschalen proposal.
       await evaluateAfschalen(ctx, setup, c);
       return;
@@ -582,7 +619,7 @@ export async function evaluateEscalationsNow(ctx: AppContext, setup: EscalationS
         await evaluateCaseLevel(ctx, setup, c);
         await evaluateAfschalen(ctx, setup, c);
       }
-      await evaluatePerson(ctx, setup, c);
+      await evaluatePersons(ctx, setup, c, trigger.personKeys);
       return;
     }
     case 'registration': {
@@ -591,7 +628,7 @@ export async function evaluateEscalationsNow(ctx: AppContext, setup: EscalationS
       const decision = checkAanmelding(setup.rules.rules.aanmelding, { registeredAt: new Date(trigger.at) });
       await apply(ctx, setup, 'aanmelding', subjects.registration(trigger.registrationId), decision, { c, ...(c.personKey ? { personSubject: true } : {}) });
       await evaluateGroup(ctx, setup, c);
-      await evaluatePerson(ctx, setup, c);
+      await evaluatePersons(ctx, setup, c, trigger.personKeys);
       return;
     }
     case 'sweep':
@@ -632,7 +669,9 @@ export async function sweep(ctx: AppContext, setup: EscalationSetup): Promise<vo
         await evaluateLocation(ctx, setup, c, { district: marker.district, locationKey: marker.locationKey, location: marker.location ?? c.location });
       }
     } else if ((marker.rule === 'kerngroep-criterium' || marker.rule === 'huisbezoek-criterium') && once(`person:${c.id}`)) {
-      await evaluatePerson(ctx, setup, c);
+      // Every person of the case (the marker's own person included, even if its signals are gone).
+      const persons = await casePersonKeys(ctx, c);
+      await evaluatePersons(ctx, setup, c, marker.personKey && !persons.includes(marker.personKey) ? [...persons, marker.personKey] : persons);
     }
   }
 
@@ -728,6 +767,47 @@ export async function changeCaseLevel(ctx: AppContext, actor: Actor, caseId: str
   return { outcome: 'busy' };
 }
 
+export type CloseCaseOutcome =
+  | { outcome: 'closed'; case: Case }
+  | { outcome: 'invalid'; error: CloseError }
+  | { outcome: 'denied'; reason: DenyReason }
+  | { outcome: 'not-found' }
+  | { outcome: 'busy' };
+
+/**
+ * Afsluiten (§9): the last afschalen step, from hinder, by the same people and with the same recorded
+ * reason as a level change ('case.change-level'). In one commit: the closed case, the closed-cases
+ * index the retention job works from (scored by `closed.at`), every rule that fired about the case
+ * re-armed, and the audit entry.
+ */
+export async function closeCaseNow(ctx: AppContext, actor: Actor, caseId: string, reason: string): Promise<CloseCaseOutcome> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await ctx.store.get<Case>(keys.case(caseId));
+    if (!current) return { outcome: 'not-found' };
+    const c = current.value;
+    const decision = decide(actor, 'case.change-level', { type: 'case', case: caseFacts(c) });
+    if (!isAllowed(decision)) {
+      await ctx.store.commit([auditOp(auditDecision(actor, 'case.close', `case:${c.ref}`, decision))]);
+      return { outcome: 'denied', reason: decision.effect === 'deny' ? decision.reason : 'role-required' };
+    }
+    const now = ctx.clock.now();
+    const closed = closeCase(c, { reason, by: { userId: actor.id, organisation: actor.organisation.id }, at: now });
+    if (!closed.ok) return { outcome: 'invalid', error: closed.error };
+    const result = await ctx.store.commit([
+      { op: 'put', key: keys.case(c.id), value: caseSchema.parse(closed.case), ifEtag: current.etag },
+      { op: 'index', index: escalationIndexes.closedCases, member: c.id, score: now.getTime() },
+      { op: 'unindex', index: escalationIndexes.escalatedCases, member: c.id },
+      ...(await rearmCaseOps(ctx, c.id)),
+      auditOp({ actor: actor.id, action: 'case.close', resource: `case:${c.ref}`, outcome: 'allow' }),
+    ]);
+    if (result.ok) {
+      ctx.log.info({ event: 'case.closed', userId: actor.id, caseRef: c.ref }, 'case closed');
+      return { outcome: 'closed', case: closed.case };
+    }
+  }
+  return { outcome: 'busy' };
+}
+
 // --- notice actions ---------------------------------------------------------------------------------
 
 const MAX_REF = 50;
@@ -738,6 +818,7 @@ const actionData = z
     [REASON_INPUTS.takeDirection]: z.string().max(LIMITS.raw).nullish(),
     [REASON_INPUTS.deescalate]: z.string().max(LIMITS.raw).nullish(),
     [REASON_INPUTS.dismiss]: z.string().max(LIMITS.raw).nullish(),
+    [REASON_INPUTS.handToInterventieteam]: z.string().max(LIMITS.raw).nullish(),
   })
   .strict();
 
@@ -819,41 +900,41 @@ async function levelAction(ctx: AppContext, actor: Actor, data: unknown, kind: '
   const loaded = await loadForAction(ctx, actor, verb, data);
   if (!loaded.ok) return loaded.result;
   const { firing, c } = loaded;
-  if (firing.handled) return asCard(noticeCard(viewOf(ctx, firing, c.level)));
+  if (firing.handled) return asCard(noticeCard(viewOf(ctx, firing, c.level, {}, actor)));
   const reason = reasonOf(loaded.data, kind);
-  if (!reason.ok) return asCard(noticeCard(viewOf(ctx, firing, c.level, { error: reason.error })));
+  if (!reason.ok) return asCard(noticeCard(viewOf(ctx, firing, c.level, { error: reason.error }, actor)));
   const now = ctx.clock.now();
-  const at = formatMoment(ctx, now);
+  const at = formatAt(ctx, now);
 
   // §5: when (almost) the whole group is escalated, the chair can take the procesregie; the level stays.
   if (kind === 'takeDirection' && c.level !== 'hinder') {
     if (firing.rule === 'groep-opgeschaald' && hasRole(actor, 'voorzitter')) {
       const updated = await recordAction(ctx, firing.firingId, { action: kind, by: actor.id, at: now.toISOString(), reason: reason.reason }, t.outcomes.tookProcessDirection(escapeText(actor.name), at));
-      return asCard(noticeCard(viewOf(ctx, updated ?? firing, c.level)));
+      return asCard(noticeCard(viewOf(ctx, updated ?? firing, c.level, {}, actor)));
     }
-    return asCard(noticeCard(viewOf(ctx, firing, c.level, { error: t.errors.levelErrors['same-level'] })));
+    return asCard(noticeCard(viewOf(ctx, firing, c.level, { error: t.errors.levelErrors['same-level'] }, actor)));
   }
   const to: Level = kind === 'takeDirection' ? 'overlast' : c.level === 'ernstig' ? 'overlast' : 'hinder';
   const changed = await changeCaseLevel(ctx, actor, c.id, to, reason.reason, `escalation:${firing.firingId}`);
-  if (changed.outcome !== 'changed') return asCard(noticeCard(viewOf(ctx, firing, c.level, { error: levelErrorText(changed, c.ref) })));
+  if (changed.outcome !== 'changed') return asCard(noticeCard(viewOf(ctx, firing, c.level, { error: levelErrorText(changed, c.ref) }, actor)));
   const levelName = nl.signals.levels[to].toLowerCase();
   const text = kind === 'takeDirection' ? t.outcomes.tookDirection(escapeText(actor.name), at, levelName) : t.outcomes.deescalated(escapeText(actor.name), at, levelName);
   const updated = await recordAction(ctx, firing.firingId, { action: kind, by: actor.id, at: now.toISOString(), reason: reason.reason }, text);
-  return asCard(noticeCard(viewOf(ctx, updated ?? firing, to)));
+  return asCard(noticeCard(viewOf(ctx, updated ?? firing, to, {}, actor)));
 }
 
 async function dismissAction(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
   const loaded = await loadForAction(ctx, actor, ESCALATION_VERBS.dismiss, data);
   if (!loaded.ok) return loaded.result;
   const { firing, c } = loaded;
-  if (firing.handled) return asCard(noticeCard(viewOf(ctx, firing, c.level)));
+  if (firing.handled) return asCard(noticeCard(viewOf(ctx, firing, c.level, {}, actor)));
   const reason = reasonOf(loaded.data, 'dismiss');
-  if (!reason.ok) return asCard(noticeCard(viewOf(ctx, firing, c.level, { error: reason.error })));
+  if (!reason.ok) return asCard(noticeCard(viewOf(ctx, firing, c.level, { error: reason.error }, actor)));
   const now = ctx.clock.now();
-  const text = t.outcomes.dismissed(escapeText(actor.name), formatMoment(ctx, now), escapeText(reason.reason));
+  const text = t.outcomes.dismissed(escapeText(actor.name), formatAt(ctx, now), escapeText(reason.reason));
   const updated = await recordAction(ctx, firing.firingId, { action: 'dismiss', by: actor.id, at: now.toISOString(), reason: reason.reason }, text);
   ctx.log.info({ event: 'escalation.dismissed', userId: actor.id, firingId: firing.firingId, rule: firing.rule }, 'notice dismissed');
-  return asCard(noticeCard(viewOf(ctx, updated ?? firing, c.level)));
+  return asCard(noticeCard(viewOf(ctx, updated ?? firing, c.level, {}, actor)));
 }
 
 async function flowAction(ctx: AppContext, actor: Actor, data: unknown, kind: 'planMeeting' | 'registerKerngroep', hooks: NoticeHooks | undefined): Promise<CardActionResult> {
@@ -864,8 +945,88 @@ async function flowAction(ctx: AppContext, actor: Actor, data: unknown, kind: 'p
   await recordAction(ctx, firing.firingId, { action: kind, by: actor.id, at: now.toISOString() });
   const hook = kind === 'planMeeting' ? hooks?.planMeeting : hooks?.registerKerngroep;
   if (hook) return hook(ctx, actor, c);
-  const at = formatMoment(ctx, now);
+  const at = formatAt(ctx, now);
   return message(kind === 'planMeeting' ? t.outcomes.meetingRequested(actor.name, at) : t.outcomes.registrationRequested(actor.name, at));
+}
+
+export type HandOverOutcome = { outcome: 'handed-over'; case: Case } | { outcome: 'already' } | { outcome: 'closed' } | { outcome: 'not-found' } | { outcome: 'busy' };
+
+/**
+ * §5: the Kerngroep chair hands a case to the Interventieteam. In one commit: the case's `handledBy`
+ * ('interventieteam': from now on feedback goes to the regisseur, the wijkmanager gets the general
+ * notice only), a 'handed-over' event on its timeline, the audit entry, and a notice (no names) to the
+ * regisseur(s) and the district's wijkmanager(s) — who must know before the team enters the district.
+ * The caller checks that `actor` is the chair.
+ */
+export async function handCaseToInterventieteam(ctx: AppContext, actor: Actor, caseId: string, via: string): Promise<HandOverOutcome> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await ctx.store.get<Case>(keys.case(caseId));
+    if (!current) return { outcome: 'not-found' };
+    const c = current.value;
+    if (c.status !== 'open') return { outcome: 'closed' };
+    if (c.handledBy === 'interventieteam') return { outcome: 'already' };
+    const now = ctx.clock.now();
+    const at = now.toISOString();
+    const updated = caseSchema.parse({
+      ...c,
+      handledBy: 'interventieteam',
+      updatedAt: at,
+      events: [...c.events, { type: 'handed-over', at, by: { userId: actor.id, organisation: actor.organisation.id }, to: 'interventieteam' }],
+    });
+    const told = new Set([...ctx.directory.usersWithRole('regisseur-it').map((u) => u.id), ...(ctx.directory.district(c.district)?.wijkmanagers ?? [])]);
+    told.delete(actor.id);
+    const notices: Notice[] = [...told].map((userId) => ({
+      id: `handover:${c.id}:${now.getTime()}:${userId}`,
+      recipient: userId,
+      message: { kind: 'text', text: t.handover.notice(c.ref) },
+      about: `overdracht aan het Interventieteam, casus ${c.ref}`,
+      reportFailureTo: actor.id,
+    }));
+    const staged = ctx.outbox.stage?.(notices);
+    const result = await ctx.store.commit([
+      { op: 'put', key: keys.case(c.id), value: updated, ifEtag: current.etag },
+      ...(staged?.ops ?? []),
+      auditOp({ actor: actor.id, action: 'case.hand-over', resource: `case:${c.ref}`, outcome: 'allow', reason: `interventieteam via ${via}` }),
+    ]);
+    if (!result.ok) continue;
+    if (staged) await staged.dispatch();
+    else for (const n of notices) await ctx.outbox.send(n);
+    ctx.log.info({ event: 'case.handed-over', userId: actor.id, caseRef: c.ref, to: 'interventieteam' }, 'case handed to the Interventieteam');
+    return { outcome: 'handed-over', case: updated };
+  }
+  return { outcome: 'busy' };
+}
+
+/** "Overdragen aan Interventieteam" on a huisbezoek-criterium notice: the chair only, with a reason. */
+async function handOverAction(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const loaded = await loadForAction(ctx, actor, ESCALATION_VERBS.handToInterventieteam, data);
+  if (!loaded.ok) return loaded.result;
+  const { firing, c } = loaded;
+  if (firing.handled) return asCard(noticeCard(viewOf(ctx, firing, c.level, {}, actor)));
+  if (firing.rule !== 'huisbezoek-criterium' || !mayHandOver(actor)) {
+    const decision = firing.rule !== 'huisbezoek-criterium' ? ({ effect: 'deny', reason: 'unknown-action' } as const) : decide(actor, 'kerngroep.chair', { type: 'system' });
+    await ctx.store.commit([auditOp(auditDecision(actor, 'case.hand-over', `case:${c.ref}`, decision))]);
+    ctx.log.warn({ event: 'escalation.act.denied', userId: actor.id, verb: ESCALATION_VERBS.handToInterventieteam, firingId: firing.firingId }, 'hand-over denied');
+    return message(t.errors.chairOnly);
+  }
+  const reason = reasonOf(loaded.data, 'handToInterventieteam');
+  if (!reason.ok) return asCard(noticeCard(viewOf(ctx, firing, c.level, { error: reason.error }, actor)));
+  const result = await handCaseToInterventieteam(ctx, actor, c.id, `escalation:${firing.firingId}`);
+  switch (result.outcome) {
+    case 'handed-over':
+    case 'already': {
+      const now = ctx.clock.now();
+      const text = result.outcome === 'already' ? t.errors.alreadyInterventieteam : t.outcomes.handedToInterventieteam(escapeText(actor.name), formatAt(ctx, now));
+      const updated = await recordAction(ctx, firing.firingId, { action: 'handToInterventieteam', by: actor.id, at: now.toISOString(), reason: reason.reason }, text);
+      return asCard(noticeCard(viewOf(ctx, updated ?? firing, c.level, {}, actor)));
+    }
+    case 'closed':
+      return asCard(noticeCard(viewOf(ctx, firing, c.level, { error: t.errors.levelErrors['case-closed'] }, actor)));
+    case 'not-found':
+      return message(t.errors.caseGone);
+    case 'busy':
+      return message(nl.signals.refusals.busy);
+  }
 }
 
 async function changeLevelAction(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
@@ -882,22 +1043,76 @@ async function changeLevelAction(ctx: AppContext, actor: Actor, data: unknown): 
 /** Verb of the general level-change action (a case card can offer it with `{ caseRef, to, reason }`). */
 export const CHANGE_LEVEL_VERB = 'case.change-level';
 
+const closeData = z.object({ caseRef: z.string().min(1).max(MAX_REF), reason: z.string().max(LIMITS.raw).nullish() }).strict();
+
+async function caseIdByRef(ctx: AppContext, ref: string): Promise<string | undefined> {
+  return (await ctx.store.get<{ caseId: string }>(keys.caseRef(ref)))?.value.caseId;
+}
+
+/** `casus afsluiten C-…`: the form with a reason, for those who may change the case's level. */
+async function openCloseForm(ctx: AppContext, actor: Actor, rawRef: string | undefined): Promise<OutgoingMessage> {
+  if (!rawRef) return { kind: 'text', text: t.close.usage };
+  const ref = rawRef.trim().toUpperCase();
+  const caseId = CASE_REF.test(ref) ? await caseIdByRef(ctx, ref) : undefined;
+  const c = caseId ? await loadCase(ctx, caseId) : undefined;
+  if (!c) return { kind: 'text', text: nl.signals.refusals.caseNotFound(escapeText(ref.slice(0, 30))) };
+  const decision = decide(actor, 'case.change-level', { type: 'case', case: caseFacts(c) });
+  if (!isAllowed(decision)) {
+    await ctx.store.commit([auditOp(auditDecision(actor, 'case.close', `case:${c.ref}`, decision))]);
+    return { kind: 'text', text: `${t.close.denied(c.ref)} ${nl.signals.refusals.denyReasons[decision.effect === 'deny' ? decision.reason : 'role-required']}` };
+  }
+  if (c.status !== 'open') return { kind: 'text', text: t.errors.levelErrors['case-closed'] };
+  return { kind: 'card', card: closeCaseCard({ caseRef: c.ref, ...(c.level !== 'hinder' ? { error: t.close.notHinder } : {}) }), summary: t.close.title(c.ref) };
+}
+
+async function closeAction(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const parsed = closeData.safeParse(data);
+  if (!parsed.success) return message(t.errors.forged);
+  const ref = parsed.data.caseRef.trim().toUpperCase();
+  const caseId = CASE_REF.test(ref) ? await caseIdByRef(ctx, ref) : undefined;
+  if (!caseId) return message(nl.signals.refusals.caseNotFound(escapeText(ref.slice(0, 30))));
+  const reason = parsed.data.reason ?? '';
+  const result = await closeCaseNow(ctx, actor, caseId, reason);
+  switch (result.outcome) {
+    case 'closed':
+      return asCard(closeCaseCard({ caseRef: ref, done: t.close.done(ref, formatAt(ctx, result.case.closed!.at)) }));
+    case 'invalid':
+      return asCard(closeCaseCard({ caseRef: ref, reason, error: result.error === 'not-allowed' ? t.close.notHinder : t.errors.levelErrors[result.error] }));
+    case 'denied':
+      return message(`${t.close.denied(ref)} ${nl.signals.refusals.denyReasons[result.reason]}`);
+    case 'not-found':
+      return message(t.errors.caseGone);
+    case 'busy':
+      return message(nl.signals.refusals.busy);
+  }
+}
+
 /**
  * The notice actions as the Teams layer registers them. Action.Execute data shapes:
  * - `escalation.take-direction` / `escalation.deescalate` / `escalation.dismiss`: `{ firingId, reason… }`
  * - `escalation.plan-meeting` / `escalation.register-kerngroep`: `{ firingId }`
+ * - `escalation.hand-to-interventieteam`: `{ firingId, reasonHandover }` (huisbezoek-criterium; the chair)
  * - `case.change-level`: `{ caseRef, to, reason }`
+ * - `case.close`: `{ caseRef, reason }` (afsluiten; the command `casus afsluiten C-…` offers it)
  */
 export function escalationFeature(setup: Pick<EscalationSetup, 'hooks'> = {}): Feature {
   return {
-    commands: [],
+    commands: [
+      {
+        name: 'case.close',
+        match: /^casus\s+afsluiten(\s+\S+)?$/,
+        run: async (ctx, actor, text) => [await openCloseForm(ctx, actor, text.trim().split(/\s+/)[2])],
+      },
+    ],
     actions: [
       { verb: ESCALATION_VERBS.takeDirection, run: (ctx, actor, data) => levelAction(ctx, actor, data, 'takeDirection') },
       { verb: ESCALATION_VERBS.deescalate, run: (ctx, actor, data) => levelAction(ctx, actor, data, 'deescalate') },
       { verb: ESCALATION_VERBS.dismiss, run: (ctx, actor, data) => dismissAction(ctx, actor, data) },
+      { verb: ESCALATION_VERBS.handToInterventieteam, run: (ctx, actor, data) => handOverAction(ctx, actor, data) },
       { verb: ESCALATION_VERBS.planMeeting, run: (ctx, actor, data) => flowAction(ctx, actor, data, 'planMeeting', setup.hooks) },
       { verb: ESCALATION_VERBS.registerKerngroep, run: (ctx, actor, data) => flowAction(ctx, actor, data, 'registerKerngroep', setup.hooks) },
       { verb: CHANGE_LEVEL_VERB, run: (ctx, actor, data) => changeLevelAction(ctx, actor, data) },
+      { verb: ESCALATION_VERBS.closeCase, run: (ctx, actor, data) => closeAction(ctx, actor, data) },
     ],
   };
 }

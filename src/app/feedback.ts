@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { escapeText } from '../cards/escape.js';
 import { afschalenOfferCard, FEEDBACK_VERBS, feedbackFormCard, feedbackListCard, feedbackRequestCard, interventionsOverviewCard, messageCard } from '../cards/feedback-cards.js';
 import { decide, type Decision, type FeedbackFacts, type Level } from '../domain/access.js';
 import type { Actor } from '../domain/actor.js';
@@ -24,6 +25,7 @@ import {
 import type { Intervention } from '../domain/intervention.js';
 import { CASE_REF, caseSchema, type Case, type CaseEvent } from '../domain/signal.js';
 import { nl } from '../i18n/nl.js';
+import { formatCalendarDate } from '../i18n/format.js';
 import type { AdaptiveCard, JobRun, WriteOp } from '../ports.js';
 import { auditDecision, auditOp } from './audit.js';
 import type { AppContext } from './context.js';
@@ -112,6 +114,8 @@ async function factsOf(ctx: AppContext, i: Intervention): Promise<{ facts: Feedb
 
 const caseRefsOf = (i: Intervention) => i.cases.map((c) => c.caseRef).join(', ');
 const orgName = (ctx: AppContext, id: string) => ctx.directory.organisation(id)?.name ?? id;
+/** "Name (Organisation)" for a notice's text, both escaped (text messages render markdown too). */
+const whoText = (name: string, org: string) => `${escapeText(name)} (${escapeText(org)})`;
 
 function whatOf(ctx: AppContext, i: Intervention): string {
   const [kind, key] = (i.instrument ?? '').split(':');
@@ -120,10 +124,7 @@ function whatOf(ctx: AppContext, i: Intervention): string {
   return [instrument, i.description].filter(Boolean).join(': ') || orgName(ctx, i.organisation);
 }
 
-function formatDate(date: string): string {
-  const [y, m, d] = date.split('-').map(Number);
-  return new Intl.DateTimeFormat('nl-NL', { timeZone: 'UTC', dateStyle: 'long' }).format(new Date(Date.UTC(y!, m! - 1, d!)));
-}
+const formatDate = formatCalendarDate;
 
 /** Directory users of a routing role for the district. */
 function usersFor(ctx: AppContext, role: FeedbackRecipientRole, district: string): string[] {
@@ -290,7 +291,7 @@ async function timelineOps(ctx: AppContext, i: Intervention, e: FeedbackEntry): 
 /** The detail notice to whoever handles the case, the general notice to the wijkmanager otherwise. */
 function givenNotices(ctx: AppContext, i: Intervention, facts: FeedbackFacts, e: FeedbackEntry, version: number): Notice[] {
   const refs = caseRefsOf(i);
-  const who = `${ctx.directory.user(e.by.userId)?.name ?? e.by.userId} (${orgName(ctx, e.by.organisation)})`;
+  const who = whoText(ctx.directory.user(e.by.userId)?.name ?? e.by.userId, orgName(ctx, e.by.organisation));
   return recipientsOf(ctx, facts).map(({ userId, decision }) => ({
     id: feedbackNoticeIds.given(i.id, version, userId),
     recipient: userId,
@@ -298,7 +299,8 @@ function givenNotices(ctx: AppContext, i: Intervention, facts: FeedbackFacts, e:
       kind: 'text' as const,
       text:
         decision.effect === 'allow'
-          ? t.detailsNotice(refs, who, whatOf(ctx, i), t.executed[e.executed], t.effects[e.effect], t.yesNo[e.followUp], e.explanation)
+          ? // User text (the agreement, the explanation) is escaped: a link or mention typed in it stays text.
+            t.detailsNotice(refs, who, escapeText(whatOf(ctx, i)), t.executed[e.executed], t.effects[e.effect], t.yesNo[e.followUp], e.explanation ? escapeText(e.explanation) : undefined)
           : t.generalNotice(refs),
     },
     about: `terugkoppeling ${refs}`.slice(0, 300),
@@ -375,13 +377,39 @@ export async function caseOverview(ctx: AppContext, actor: Actor, rawRef: string
 
 let overdueConfig: OverdueConfig = DEFAULT_OVERDUE;
 
-/** Runs the due-date card, the partner reminder and the director notice for every intervention due. */
+/** `{ at }` (ms): when a sweep last completed. The next sweep looks back from there, so an outage skips nothing. */
+export const FEEDBACK_SWEEP_CURSOR = 'feedback-sweep:cursor';
+const SWEEP_PAGE = 5_000;
+
+/** Interventions due in [from, to], page by page (a catch-up after a long outage may be large). */
+async function* dueInterventions(ctx: AppContext, from: number, to: number): AsyncGenerator<string> {
+  const seen = new Set<string>();
+  let min = from;
+  for (;;) {
+    const page = await ctx.store.range(meetingIndexes.interventionsByFeedbackDue, min, to, { limit: SWEEP_PAGE });
+    const fresh = page.filter((e) => !seen.has(e.member));
+    for (const e of fresh) {
+      seen.add(e.member);
+      yield e.member;
+    }
+    if (page.length < SWEEP_PAGE || fresh.length === 0) return;
+    min = page[page.length - 1]!.score;
+  }
+}
+
+/**
+ * Runs the due-date card, the partner reminder and the director notice for every intervention with a
+ * step due. It looks back `directorDays + 3` days from the last completed sweep (not from now): after
+ * an outage of any length every step still owed is sent — late, once (stable notice ids) — instead of
+ * being skipped.
+ */
 export async function feedbackSweep(ctx: AppContext, cfg: OverdueConfig = overdueConfig): Promise<number> {
   const now = ctx.clock.now();
-  const from = now.getTime() - (cfg.directorDays + 3) * 86_400_000;
-  const entries = await ctx.store.range(meetingIndexes.interventionsByFeedbackDue, from, now.getTime() + 86_400_000, { limit: 5_000 });
+  const lookBackMs = (cfg.directorDays + 3) * 86_400_000;
+  const cursor = (await ctx.store.get<{ at: number }>(FEEDBACK_SWEEP_CURSOR))?.value.at;
+  const from = Math.min(now.getTime(), cursor ?? now.getTime()) - lookBackMs;
   let sent = 0;
-  for (const { member } of entries) {
+  for await (const member of dueInterventions(ctx, from, now.getTime() + 86_400_000)) {
     const i = await loadIntervention(ctx, member);
     if (!i) continue;
     const has = (await loadFeedback(ctx, i.id)) !== undefined;
@@ -389,7 +417,7 @@ export async function feedbackSweep(ctx: AppContext, cfg: OverdueConfig = overdu
     if (steps.length === 0) continue;
     const { facts } = await factsOf(ctx, i);
     const refs = caseRefsOf(i);
-    const what = whatOf(ctx, i);
+    const what = escapeText(whatOf(ctx, i));
     const due = formatDate(i.feedbackDue);
     const directors = usersFor(ctx, feedbackRouting(facts.handledBy).details, facts.district);
     const notices: Notice[] = [];
@@ -408,7 +436,7 @@ export async function feedbackSweep(ctx: AppContext, cfg: OverdueConfig = overdu
           });
         }
       } else {
-        const who = i.person ? `${ctx.directory.user(i.person)?.name ?? i.person} (${orgName(ctx, i.organisation)})` : orgName(ctx, i.organisation);
+        const who = i.person ? whoText(ctx.directory.user(i.person)?.name ?? i.person, orgName(ctx, i.organisation)) : escapeText(orgName(ctx, i.organisation));
         for (const userId of directors) {
           notices.push({ id: feedbackNoticeIds.overdue(i.id, userId), recipient: userId, message: { kind: 'text', text: t.overdueDirector(what, refs, due, who) }, about: `terugkoppeling te laat ${refs}`.slice(0, 300) });
         }
@@ -416,6 +444,12 @@ export async function feedbackSweep(ctx: AppContext, cfg: OverdueConfig = overdu
     }
     for (const n of notices) if ((await ctx.outbox.send(n)).queued) sent++;
   }
+  // Only a sweep that got through everything moves the cursor (never backwards).
+  const latest = await ctx.store.get<{ at: number }>(FEEDBACK_SWEEP_CURSOR);
+  if (!latest || latest.value.at < now.getTime()) {
+    await ctx.store.commit([{ op: 'put', key: FEEDBACK_SWEEP_CURSOR, value: { at: now.getTime() }, ...(latest ? { ifEtag: latest.etag } : { ifAbsent: true }) }]);
+  }
+  if (cursor !== undefined && now.getTime() - cursor > lookBackMs) ctx.log.warn({ event: 'feedback.sweep-caught-up', sinceMs: now.getTime() - cursor, sent }, 'feedback sweep caught up after a long pause');
   return sent;
 }
 

@@ -9,10 +9,12 @@ import {
   KERNGROEP_LIMITS,
   MIN_DECISION_REASON,
   criterionA,
+  criterionAWindow,
   dataForColour,
   isColour,
   isValidBsn,
   type AgendaPerson,
+  type DeployedIntervention,
   type Registration,
 } from '../domain/kerngroep.js';
 import {
@@ -20,11 +22,14 @@ import {
   buildQuestions,
   checkAnswers,
   completion,
+  reminderTimes,
   workingDaysBefore,
   type Answer,
   type Question,
 } from '../domain/inquiry.js';
 import { localDateString, localTimeString, localToInstant, parseCalendarDate, parseClockTime, type Case, type Signal } from '../domain/signal.js';
+import { FEEDBACK_EFFECTS, type FeedbackDoc, type FeedbackEffect } from '../domain/feedback.js';
+import type { Intervention } from '../domain/intervention.js';
 import { caseFacts } from '../domain/case.js';
 import {
   KERNGROEP_VERBS,
@@ -32,9 +37,11 @@ import {
   chairCard,
   inquiryCard,
   matrixCard,
+  registerBaseCard,
   registerFormCard,
   type InquiryView,
 } from '../cards/kerngroep-cards.js';
+import { escapeText } from '../cards/escape.js';
 import { nl } from '../i18n/nl.js';
 import type { AdaptiveCard, JobOutcome, Jobs, OutgoingMessage, WriteOp } from '../ports.js';
 import { auditDecision, auditOp, audit } from './audit.js';
@@ -42,6 +49,8 @@ import type { AppContext } from './context.js';
 import { evaluateEscalations } from './escalation-trigger.js';
 import type { Notice } from './outbox.js';
 import type { CardActionResult, Feature } from './routes.js';
+import { feedbackKeys } from './feedback.js';
+import { meetingIndexes, meetingKeys } from './meetings.js';
 import { indexes, keys } from './signals.js';
 
 /**
@@ -99,7 +108,6 @@ export interface KgMeeting {
   createdAt: string;
 }
 
-const DAY = 24 * 60 * 60 * 1000;
 const msg = (text: string): CardActionResult => ({ kind: 'message', text });
 const asCard = (card: AdaptiveCard): CardActionResult => ({ kind: 'card', card });
 const by = (a: Actor) => ({ userId: a.id, organisation: a.organisation.id });
@@ -111,6 +119,15 @@ async function allowed(ctx: AppContext, actor: Actor, action: Action, resource: 
   const d = decide(actor, action, resource);
   if (!isAllowed(d)) await audit(ctx, auditDecision(actor, action, label, d));
   return isAllowed(d);
+}
+
+/**
+ * Every user-specific view that shows person data (registration form, agenda form, inquiry view,
+ * matrix) leaves an audit entry, like the case card's `person-data.read` (src/app/signals.ts). It is
+ * written only after the policy allowed the view; `view` says which one.
+ */
+async function auditPersonView(ctx: AppContext, actor: Actor, resource: string, view: string): Promise<void> {
+  await audit(ctx, { actor: actor.id, action: 'person-data.read', resource, outcome: 'allow', reason: view });
 }
 
 async function refuse(ctx: AppContext, actor: Actor, action: string, resource: string, reason: string, text: string): Promise<CardActionResult> {
@@ -138,27 +155,102 @@ async function casePersons(ctx: AppContext, actor: Actor, c: Case): Promise<{ ke
   return [...out.values()].sort((x, y) => (x.key < y.key ? -1 : 1)).map((p, i) => ({ ...p, choice: String(i) }));
 }
 
-async function policeDates(ctx: AppContext, personKeys: readonly string[]): Promise<string[]> {
-  const now = ctx.clock.now();
-  const from = new Date(now);
-  from.setUTCMonth(from.getUTCMonth() - 6);
+/** Police contacts of these persons in criterion (a)'s window: the last 6 months in the process's time zone. */
+async function policeDates(ctx: AppContext, personKeys: readonly string[]): Promise<{ from: string; dates: string[] }> {
+  const w = criterionAWindow(ctx.clock.now(), ctx.timeZone);
   const dates: number[] = [];
-  for (const k of personKeys) for (const e of await ctx.store.range(indexes.personPolice(k), from.getTime(), now.getTime())) dates.push(e.score);
-  return dates.sort((a, b) => a - b).map((ms) => localDateString(new Date(ms), ctx.timeZone));
+  for (const k of personKeys) for (const e of await ctx.store.range(indexes.personPolice(k), w.from.getTime(), w.to.getTime())) dates.push(e.score);
+  return { from: localDateString(w.from, ctx.timeZone), dates: dates.sort((a, b) => a - b).map((ms) => localDateString(new Date(ms), ctx.timeZone)) };
 }
 
-const interventionsOf = (c: Case) => c.events.filter((e) => e.type === 'intervention-agreed').length;
+/**
+ * The interventions already deployed on the case (agreed in a casusoverleg), each with organisation,
+ * what (the instrument's label) and the effect reported in feedback. No personal data.
+ */
+async function deployedInterventions(ctx: AppContext, c: Case): Promise<DeployedIntervention[]> {
+  const entries = await ctx.store.range(meetingIndexes.caseInterventions(c.id), -Infinity, Infinity, { limit: 100 });
+  const ids = entries.map((e) => e.member);
+  const [items, feedback] = await Promise.all([
+    ctx.store.getMany<Intervention>(ids.map((id) => meetingKeys.intervention(id))),
+    ctx.store.getMany<FeedbackDoc>(ids.map((id) => feedbackKeys.feedback(id))),
+  ]);
+  const labels = nl.meetings.instruments as unknown as Record<string, Record<string, string> | undefined>;
+  const out: DeployedIntervention[] = [];
+  items.forEach((it, n) => {
+    if (!it) return;
+    const i = it.value;
+    const [kind, key] = (i.instrument ?? '').split(':');
+    const instrument = i.instrument ? (labels[kind ?? '']?.[key ?? ''] ?? i.instrument) : undefined;
+    // Only the instrument's label: an agreement's own description is free text that may name someone.
+    const what = (instrument ?? t.register.ownAgreement).slice(0, 300);
+    const effect = feedback[n]?.value.current.effect;
+    out.push({
+      organisation: i.organisation,
+      what,
+      agreedOn: localDateString(new Date(i.agreedAt), ctx.timeZone),
+      ...(effect && (FEEDBACK_EFFECTS as readonly string[]).includes(effect) ? { effect: effect as FeedbackEffect } : {}),
+    });
+  });
+  return out.sort((a, b) => (a.agreedOn < b.agreedOn ? -1 : a.agreedOn > b.agreedOn ? 1 : 0));
+}
+
+/** Criterion (a) from the data: police contacts in the window and interventions without enough effect. */
+async function criterionFacts(ctx: AppContext, c: Case, personKeys: readonly string[]) {
+  const police = await policeDates(ctx, personKeys);
+  const deployed = await deployedInterventions(ctx, c);
+  const result = criterionA(police.dates, deployed.map((d) => d.effect));
+  return { police, deployed, result };
+}
 
 // --- registration -------------------------------------------------------------------------------
 
-export async function openRegisterForm(ctx: AppContext, actor: Actor, c: Case, error?: string): Promise<CardActionResult> {
+/**
+ * `kerngroep aanmelden C-…` and the escalation notice's button: the base card, posted in the chat,
+ * carries no person data — only the case reference and how many persons. Teams fetches the form
+ * with names, dates of birth, criterion (a) and the interventions through the refresh, for this
+ * wijkmanager only (`openRegisterDetails`).
+ */
+export async function openRegisterForm(ctx: AppContext, actor: Actor, c: Case): Promise<CardActionResult> {
   if (!(await allowed(ctx, actor, 'kerngroep.register', { type: 'case', case: caseFacts(c) }, `case:${c.ref}`))) return msg(r.caseNotFound(c.ref));
   const persons = await casePersons(ctx, actor, c);
   if (persons.length === 0) return msg(r.noPersons);
-  const dates = await policeDates(ctx, persons.map((p) => p.key));
+  return asCard(registerBaseCard({ caseRef: c.ref, personCount: persons.length, userId: actor.id }));
+}
+
+/** The user-specific registration form (refresh of the base card, or after refused input). Audited. */
+async function registerDetails(ctx: AppContext, actor: Actor, c: Case, error?: string): Promise<CardActionResult> {
+  if (!(await allowed(ctx, actor, 'kerngroep.register', { type: 'case', case: caseFacts(c) }, `case:${c.ref}`))) return msg(r.caseNotFound(c.ref));
+  const persons = await casePersons(ctx, actor, c);
+  if (persons.length === 0) return msg(r.noPersons);
+  const { police, deployed, result } = await criterionFacts(ctx, c, persons.map((p) => p.key));
+  await auditPersonView(ctx, actor, `case:${c.ref}`, KERNGROEP_VERBS.registerForm);
   return asCard(
-    registerFormCard({ caseRef: c.ref, persons, policeDates: dates, criterionHolds: criterionA(dates.map((d) => new Date(d))).holds, interventions: interventionsOf(c), ...(error ? { error } : {}) }),
+    registerFormCard({
+      caseRef: c.ref,
+      userId: actor.id,
+      persons,
+      windowFrom: police.from,
+      policeDates: police.dates,
+      ineffective: result.ineffective,
+      criterionHolds: result.holds,
+      interventions: deployed.map((d) => ({
+        organisation: orgName(ctx, d.organisation),
+        what: d.what,
+        agreedOn: d.agreedOn,
+        effect: d.effect ? nl.feedback.effects[d.effect] : t.register.noFeedback,
+      })),
+      ...(error ? { error } : {}),
+    }),
   );
+}
+
+async function openRegisterDetails(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const parsed = z.object({ caseRef: z.string().max(50) }).strict().safeParse(data);
+  if (!parsed.success) return refuse(ctx, actor, KERNGROEP_VERBS.registerForm, 'unknown', 'forged', r.forged);
+  const ref = parsed.data.caseRef.trim().toUpperCase();
+  const stored = await loadCaseByRef(ctx, ref);
+  if (!stored) return msg(r.caseNotFound(escapeText(ref.slice(0, 30))));
+  return registerDetails(ctx, actor, stored.value);
 }
 
 const registerData = z
@@ -175,18 +267,18 @@ async function register(ctx: AppContext, actor: Actor, data: unknown): Promise<C
   if (!parsed.success) return refuse(ctx, actor, 'kerngroep.register', 'unknown', 'forged', r.forged);
   const ref = parsed.data.caseRef.trim().toUpperCase();
   const stored = await loadCaseByRef(ctx, ref);
-  if (!stored) return msg(r.caseNotFound(ref));
+  if (!stored) return msg(r.caseNotFound(escapeText(ref.slice(0, 30))));
   const c = stored.value;
-  if (!(await allowed(ctx, actor, 'kerngroep.register', { type: 'case', case: caseFacts(c) }, `case:${c.ref}`))) return msg(r.caseNotFound(ref));
+  if (!(await allowed(ctx, actor, 'kerngroep.register', { type: 'case', case: caseFacts(c) }, `case:${c.ref}`))) return msg(r.caseNotFound(c.ref));
   const all = await casePersons(ctx, actor, c);
   const wanted = (parsed.data.persons ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (wanted.some((k) => !all.some((p) => p.choice === k))) return refuse(ctx, actor, 'kerngroep.register', `case:${c.ref}`, 'unknown-person', r.unknownPerson);
   const persons = wanted.length > 0 ? all.filter((p) => wanted.includes(p.choice)) : all;
   if (persons.length === 0) return msg(r.noPersons);
-  const dates = await policeDates(ctx, persons.map((p) => p.key));
+  const { police, deployed, result } = await criterionFacts(ctx, c, persons.map((p) => p.key));
   const justification = parsed.data.justification?.trim() ?? '';
-  if (parsed.data.reason === 'a' && !criterionA(dates.map((d) => new Date(d))).holds) return openRegisterForm(ctx, actor, c, r.criterionA);
-  if (parsed.data.reason === 'b' && justification.length < 10) return openRegisterForm(ctx, actor, c, r.justification);
+  if (parsed.data.reason === 'a' && !result.holds) return registerDetails(ctx, actor, c, r.criterionA);
+  if (parsed.data.reason === 'b' && justification.length < 10) return registerDetails(ctx, actor, c, r.justification);
   const now = ctx.clock.now();
   const reg: Registration = {
     id: randomUUID(),
@@ -197,8 +289,10 @@ async function register(ctx: AppContext, actor: Actor, data: unknown): Promise<C
     at: now.toISOString(),
     reason: parsed.data.reason,
     ...(justification ? { justification } : {}),
-    policeContactDates: dates,
-    interventions: interventionsOf(c),
+    policeContactDates: police.dates,
+    interventions: deployed.length,
+    deployed,
+    criterionA: { from: police.from, holds: result.holds, ineffective: result.ineffective },
     group: persons.length === all.length && all.length > 1,
     persons: persons.map((p) => ({ personId: randomUUID(), personKey: p.key, name: p.name, dateOfBirth: p.dateOfBirth })),
     status: 'aangemeld',
@@ -283,7 +377,7 @@ async function decideRegistration(ctx: AppContext, actor: Actor, data: unknown):
     [...new Set([reg.by.userId, ...wms])].map((u) => ({
       id: `kg-decision:${id}:${u}`,
       recipient: u,
-      message: { kind: 'text', text: accept ? t.notices.accepted(reg.caseRef) : t.notices.returned(reg.caseRef, reg.decision!.reason) } as OutgoingMessage,
+      message: { kind: 'text', text: accept ? t.notices.accepted(reg.caseRef) : t.notices.returned(reg.caseRef, escapeText(reg.decision!.reason)) } as OutgoingMessage,
       about: t.notices.about(reg.caseRef),
     })),
   );
@@ -306,7 +400,7 @@ async function plan(ctx: AppContext, actor: Actor, data: unknown): Promise<CardA
   const now = ctx.clock.now();
   if (start.getTime() <= now.getTime()) return msg(r.badWhen);
   const extra = (parsed.data.orgs ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const o of extra) if (!ctx.directory.organisation(o)) return msg(r.unknownOrg(o.slice(0, 100)));
+  for (const o of extra) if (!ctx.directory.organisation(o)) return msg(r.unknownOrg(escapeText(o.slice(0, 100))));
   const first = ctx.directory.organisations.filter((o) => o.covenant && FIRST_SHELL_KINDS.includes(o.kind)).map((o) => o.id);
   const organisations = [...new Set([...first, ...extra])];
   const m: KgMeeting = {
@@ -328,13 +422,16 @@ async function plan(ctx: AppContext, actor: Actor, data: unknown): Promise<CardA
     auditOp({ actor: actor.id, action: 'kerngroep.plan', resource: `kerngroep-meeting:${m.id}`, outcome: 'allow' }),
   ]);
   if (!res.ok) return msg(r.busy);
-  return asCard(await agendaForm(ctx, m, t.chair.planned(when(ctx, m.start), organisations.map((o) => orgName(ctx, o)).join(', '))));
+  return asCard(await agendaForm(ctx, actor, m, t.chair.planned(when(ctx, m.start), organisations.map((o) => orgName(ctx, o)).join(', '))));
 }
 
-async function agendaForm(ctx: AppContext, m: KgMeeting, banner?: string): Promise<AdaptiveCard> {
+/** The chair's agenda form: names and dates of birth of the accepted persons, user-specific and audited. */
+async function agendaForm(ctx: AppContext, actor: Actor, m: KgMeeting, banner?: string): Promise<AdaptiveCard> {
   const accepted = (await registrations(ctx)).filter((x) => x.value.status === 'geaccepteerd').map((x) => x.value);
+  await auditPersonView(ctx, actor, `kerngroep-meeting:${m.id}`, KERNGROEP_VERBS.agendaForm);
   return agendaFormCard({
     meetingId: m.id,
+    chairId: actor.id,
     when: when(ctx, m.start),
     persons: accepted.flatMap((g) => g.persons.map((p) => ({ personId: p.personId, name: p.name, dateOfBirth: p.dateOfBirth, caseRef: g.caseRef }))),
     ...(banner ? { banner } : {}),
@@ -426,7 +523,7 @@ async function setAgenda(ctx: AppContext, actor: Actor, data: unknown): Promise<
   await scheduleJobs(ctx, m);
   for (const c of new Set(persons.map((p) => p.caseId))) await evaluateEscalations(ctx, { type: 'colour', caseId: c });
   ctx.log.info({ event: 'kerngroep.agenda-set', userId: actor.id, meetingId: m.id, persons: persons.length, questions: m.questions.length }, 'agenda set');
-  return asCard(await matrix(ctx, m, actor.id, t.chair.agendaSet(persons.length, notices.length)));
+  return asCard(await matrix(ctx, m, actor, t.chair.agendaSet(persons.length, notices.length)));
 }
 
 function inquiryNotices(ctx: AppContext, m: KgMeeting, orgs: readonly string[], updated: boolean): Notice[] {
@@ -459,11 +556,9 @@ function baseInquiry(ctx: AppContext, m: KgMeeting, org: string, recipients: rea
 }
 
 async function scheduleJobs(ctx: AppContext, m: KgMeeting): Promise<void> {
-  const now = ctx.clock.now().getTime();
-  for (const days of options.reminderDays) {
-    const at = new Date(m.start).getTime() - days * DAY;
-    if (at > now) await ctx.jobs.enqueue({ id: `kg-reminder:${m.id}:t-${days}`, type: KERNGROEP_REMINDER_JOB, payload: { meetingId: m.id, slot: `t-${days}` }, runAt: new Date(at) });
-  }
+  // Whole days before the start on the wall clock (shiftLocal): no hour's drift across a DST change.
+  for (const { days, at } of reminderTimes(new Date(m.start), options.reminderDays, ctx.timeZone, ctx.clock.now()))
+    await ctx.jobs.enqueue({ id: `kg-reminder:${m.id}:t-${days}`, type: KERNGROEP_REMINDER_JOB, payload: { meetingId: m.id, slot: `t-${days}` }, runAt: at });
   await ctx.jobs.enqueue({ id: `kg-after:${m.id}`, type: KERNGROEP_AFTER_JOB, payload: { meetingId: m.id }, runAt: new Date(new Date(m.start).getTime() + 4 * 60 * 60 * 1000) });
 }
 
@@ -483,6 +578,7 @@ async function inquiryView(ctx: AppContext, actor: Actor, m: KgMeeting, banner?:
         .filter((q) => q.personId === p.personId)
         .map((q) => ({ id: q.id, label: t.questions[q.key], risk: q.key === 'risicosignalen', choices, ...(m.answers[q.id] ? { answer: m.answers[q.id]!.value } : {}) })),
     }));
+  if (persons.length > 0) await auditPersonView(ctx, actor, `kerngroep-meeting:${m.id}`, KERNGROEP_VERBS.inquiry);
   return inquiryCard({ ...baseInquiry(ctx, m, org, contacts.includes(actor.id) ? contacts : [actor.id]), details: { persons, ...(banner ? { banner } : {}) } });
 }
 
@@ -544,13 +640,15 @@ async function answer(ctx: AppContext, actor: Actor, data: unknown): Promise<Car
 
 // --- the chair's matrix ---------------------------------------------------------------------------
 
-async function matrix(ctx: AppContext, m: KgMeeting, chairId: string, banner?: string): Promise<AdaptiveCard> {
+/** The chair's matrix: names and dates of birth, user-specific (refresh for the chair only) and audited. */
+async function matrix(ctx: AppContext, m: KgMeeting, chair: Actor, banner?: string): Promise<AdaptiveCard> {
   const comp = completion(m.questions, m.answers);
+  await auditPersonView(ctx, chair, `kerngroep-meeting:${m.id}`, KERNGROEP_VERBS.matrix);
   return matrixCard({
     meetingId: m.id,
     when: when(ctx, m.start),
     overall: comp.overall,
-    chairId,
+    chairId: chair.id,
     ...(ctx.clock.now().getTime() >= new Date(m.start).getTime() ? { locked: true } : {}),
     persons: m.persons.map((p) => ({
       personId: p.personId,
@@ -578,7 +676,15 @@ async function chairMeeting(ctx: AppContext, actor: Actor, data: unknown, verb: 
 async function viewMatrix(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
   const l = await chairMeeting(ctx, actor, data, 'kerngroep.matrix');
   if (!l.ok) return l.result;
-  return asCard(await matrix(ctx, l.stored.value, actor.id));
+  return asCard(await matrix(ctx, l.stored.value, actor));
+}
+
+/** Refresh of the chair's agenda form; once the agenda is set, the matrix takes its place. */
+async function viewAgendaForm(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const l = await chairMeeting(ctx, actor, data, KERNGROEP_VERBS.agendaForm);
+  if (!l.ok) return l.result;
+  const m = l.stored.value;
+  return asCard(m.agendaVersion > 0 ? await matrix(ctx, m, actor) : await agendaForm(ctx, actor, m));
 }
 
 function reminderNotices(ctx: AppContext, m: KgMeeting, slot: string): Notice[] {
@@ -602,7 +708,7 @@ async function remind(ctx: AppContext, actor: Actor, data: unknown): Promise<Car
   const m = l.stored.value;
   const notices = reminderNotices(ctx, m, `manual-${ctx.clock.now().getTime()}`);
   await notify(ctx, notices);
-  return asCard(await matrix(ctx, m, actor.id, t.matrix.reminded(completion(m.questions, m.answers).missing.length)));
+  return asCard(await matrix(ctx, m, actor, t.matrix.reminded(completion(m.questions, m.answers).missing.length)));
 }
 
 async function reopen(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
@@ -616,7 +722,7 @@ async function reopen(ctx: AppContext, actor: Actor, data: unknown): Promise<Car
     auditOp({ actor: actor.id, action: 'kerngroep.reopen', resource: `kerngroep-meeting:${m.id}`, outcome: 'allow' }),
   ]);
   if (!res.ok) return msg(r.busy);
-  return asCard(await matrix(ctx, { ...m, reopened: [...m.reopened, qid] }, actor.id, t.matrix.reopened));
+  return asCard(await matrix(ctx, { ...m, reopened: [...m.reopened, qid] }, actor, t.matrix.reopened));
 }
 
 async function changeColour(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
@@ -649,7 +755,7 @@ async function changeColour(ctx: AppContext, actor: Actor, data: unknown): Promi
   if (!res.ok) return msg(r.busy);
   await notify(ctx, notices);
   await evaluateEscalations(ctx, { type: 'colour', caseId: person.caseId });
-  return asCard(await matrix(ctx, updated, actor.id));
+  return asCard(await matrix(ctx, updated, actor));
 }
 
 // --- jobs -----------------------------------------------------------------------------------------
@@ -702,7 +808,8 @@ export const kerngroepFacts = {
     const persons = new Set(signals.map((s) => s.value.personKey).filter((k): k is string => !!k));
     const regEntries = await ctx.store.range(kerngroepIndexes.caseRegistrations(caseId), -Infinity, Infinity);
     const regs = (await ctx.store.getMany<Registration>(regEntries.map((e) => kerngroepKeys.registration(e.member)))).filter((x) => x !== undefined);
-    const registered = new Set(regs.flatMap((g) => g.value.persons.map((p) => p.personKey)));
+    // A registration the chair returned to the wijkmanager does not count as registered.
+    const registered = new Set(regs.filter((g) => g.value.status !== 'teruggegeven').flatMap((g) => g.value.persons.map((p) => p.personKey)));
     if (persons.size === 0) return undefined;
     return { persons: persons.size, registered: [...persons].filter((k) => registered.has(k)).length };
   },
@@ -719,7 +826,7 @@ export const kerngroepFeature: Feature = {
         const ref = /^kerngroep\s+aanmelden\s+(\S+)$/.exec(text)?.[1]?.toUpperCase();
         if (ref) {
           const c = await loadCaseByRef(ctx, ref);
-          if (!c) return [{ kind: 'text', text: r.caseNotFound(ref.slice(0, 30)) }];
+          if (!c) return [{ kind: 'text', text: r.caseNotFound(escapeText(ref.slice(0, 30))) }];
           const res = await openRegisterForm(ctx, actor, c.value);
           return [res.kind === 'card' ? { kind: 'card', card: res.card } : { kind: 'text', text: res.text }];
         }
@@ -729,9 +836,11 @@ export const kerngroepFeature: Feature = {
     },
   ],
   actions: [
+    { verb: KERNGROEP_VERBS.registerForm, run: openRegisterDetails },
     { verb: KERNGROEP_VERBS.register, run: register },
     { verb: KERNGROEP_VERBS.decide, run: decideRegistration },
     { verb: KERNGROEP_VERBS.plan, run: plan },
+    { verb: KERNGROEP_VERBS.agendaForm, run: viewAgendaForm },
     { verb: KERNGROEP_VERBS.agenda, run: setAgenda },
     { verb: KERNGROEP_VERBS.colour, run: changeColour },
     { verb: KERNGROEP_VERBS.inquiry, run: viewInquiry },

@@ -83,6 +83,7 @@ import {
 } from '../cards/meeting-cards.js';
 import { refusalCard } from '../cards/signal-cards.js';
 import { nl } from '../i18n/nl.js';
+import { formatCalendarDate, formatMoment, formatWeekday } from '../i18n/format.js';
 import type { AdaptiveCard, CommitResult, JobOutcome, Jobs, WriteOp } from '../ports.js';
 import { auditOp, type AuditEvent } from './audit.js';
 import type { AppContext } from './context.js';
@@ -217,23 +218,15 @@ export const FOLLOW_UP_DAYS = 42;
 
 const asCard = (card: AdaptiveCard): CardActionResult => ({ kind: 'card', card });
 
-function dayText(ctx: AppContext, instant: Date): string {
-  return new Intl.DateTimeFormat('nl-NL', { timeZone: ctx.timeZone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).format(instant);
-}
+const dayText = (ctx: AppContext, instant: Date): string => formatWeekday(instant, ctx.timeZone);
 
 function formatWhen(ctx: AppContext, m: Pick<Meeting, 'start' | 'end'>): string {
   const start = new Date(m.start);
   return t.when(dayText(ctx, start), localTimeString(start, ctx.timeZone), localTimeString(new Date(m.end), ctx.timeZone));
 }
 
-function formatInstant(ctx: AppContext, instant: string | Date): string {
-  return new Intl.DateTimeFormat('nl-NL', { timeZone: ctx.timeZone, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(instant));
-}
-
-function formatDate(date: string): string {
-  const [y, m, d] = date.split('-').map(Number);
-  return new Intl.DateTimeFormat('nl-NL', { timeZone: 'UTC', dateStyle: 'long' }).format(new Date(Date.UTC(y!, m! - 1, d!)));
-}
+const formatInstant = (ctx: AppContext, instant: string | Date): string => formatMoment(instant, ctx.timeZone);
+const formatDate = formatCalendarDate;
 
 const userName = (ctx: AppContext, id: string) => ctx.directory.user(id)?.name ?? id;
 const orgName = (ctx: AppContext, id: string) => ctx.directory.organisation(id)?.name ?? id;
@@ -951,11 +944,13 @@ async function personDetails(ctx: AppContext, actor: Actor, m: Meeting): Promise
   const persons = new Map<string, { name: string; dateOfBirth: string }>();
   let withheld = 0;
   for (const c of m.cases) {
+    // The case's current level: at hinder only the reporting organisation sees its persons (§2).
+    const level = (await ctx.store.get<Case>(signalKeys.case(c.caseId)))?.value.level;
     for (const s of await caseSignals(ctx, c.caseId)) {
       if (!s.person) continue;
       const decision = decide(actor, 'person-data.read', {
         type: 'person-data',
-        data: { reporterOrganisation: s.reporter.organisation, fromPolice: s.reporter.fromPolice, district: s.district },
+        data: { reporterOrganisation: s.reporter.organisation, fromPolice: s.reporter.fromPolice, district: s.district, ...(level ? { level } : {}) },
       });
       // Never for a non-covenant organisation, whatever the policy's other rules say.
       if (actor.organisation.covenant && isAllowed(decision)) persons.set(s.personKey ?? `${s.person.name}\n${s.person.dateOfBirth}`, s.person);

@@ -26,7 +26,8 @@ import type { Notice, NoticeRef, NoticeStatus, Outbox, SettledNotice } from './o
  * - a recipient without a stored conversation reference: the notice waits (no retries burnt) and is
  *   re-queued by `reachable(userId)` when the Teams layer stores their reference; the director is
  *   told once that the recipient is "nog niet bereikbaar";
- * - pacing: at most 7 messages per second per conversation (ConversationPacer, per instance), and
+ * - pacing: at most 7 messages per second per conversation (SharedConversationPacer in the Store over
+ *   all instances in Redis mode; ConversationPacer in memory for the single embedded instance), and
  *   the Jobs adapter's limiter keeps all runs under Teams' 50 requests per second per tenant (shared
  *   over instances with BullMQ).
  */
@@ -159,6 +160,50 @@ export class ConversationPacer {
   }
 }
 
+/** Paces sends per conversation: `take(recipient)` resolves when a send may go. */
+export interface Pacer {
+  take(key: string): Promise<void>;
+}
+
+/** The shared pacer's document per recipient: start times (ms) of their last sends within the window. */
+export const paceKey = (recipient: string) => `pace:${recipient}`;
+
+/**
+ * The same limit as ConversationPacer (at most `max` sends per `windowMs` per conversation), held in
+ * the Store so it holds over every bot instance on it (Redis mode): per recipient one small document
+ * with the times of the sends in the current window, taken with an etag-conditional commit — two
+ * instances cannot both take the last slot; the loser re-reads. No expiry is needed: the document
+ * never holds more than `max` times, one per recipient. Times are wall-clock ms, so the instances'
+ * clocks should agree (NTP); skew shifts the window by that much.
+ */
+export class SharedConversationPacer implements Pacer {
+  constructor(
+    private readonly store: Store,
+    private readonly max = 7,
+    private readonly windowMs = 1_000,
+    private readonly now: () => number = () => Date.now(),
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  async take(key: string): Promise<void> {
+    for (let conflicts = 0; ; ) {
+      const doc = await this.store.get<{ sent: number[] }>(paceKey(key));
+      const now = this.now();
+      const recent = (doc?.value.sent ?? []).filter((t) => t > now - this.windowMs).sort((a, b) => a - b);
+      if (recent.length < this.max) {
+        const result = await this.store.commit([
+          { op: 'put', key: paceKey(key), value: { sent: [...recent, now] }, ...(doc ? { ifEtag: doc.etag } : { ifAbsent: true }) },
+        ]);
+        if (result.ok) return;
+        // Another instance took a slot meanwhile: look again (bounded only by that instance's progress).
+        if (++conflicts > 1_000) throw new Error(`pacer: could not take a slot for ${key}`);
+        continue;
+      }
+      await this.sleep(Math.max(1, recent[0]! + this.windowMs - now));
+    }
+  }
+}
+
 export interface OutboxServiceOptions {
   store: Store;
   jobs: Jobs;
@@ -172,7 +217,8 @@ export interface OutboxServiceOptions {
   backoff?: { baseMs: number; capMs: number };
   /** Longest Retry-After honoured (default 1 hour). */
   maxRetryAfterMs?: number;
-  pacer?: ConversationPacer;
+  /** Default: shared over instances through the Store in Redis mode, in memory with the embedded store (one instance). */
+  pacer?: Pacer;
   random?: () => number;
 }
 
@@ -193,7 +239,7 @@ export class OutboxService implements Outbox {
   private readonly maxAttempts: number;
   private readonly backoff: { baseMs: number; capMs: number };
   private readonly maxRetryAfterMs: number;
-  private readonly pacer: ConversationPacer;
+  private readonly pacer: Pacer;
   private readonly random: () => number;
   private readonly listeners = new Map<string, SettledListener>();
 
@@ -207,7 +253,7 @@ export class OutboxService implements Outbox {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.backoff = options.backoff ?? { baseMs: 2_000, capMs: 15 * 60_000 };
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60 * 60_000;
-    this.pacer = options.pacer ?? new ConversationPacer();
+    this.pacer = options.pacer ?? (options.store.kind === 'redis' ? new SharedConversationPacer(options.store) : new ConversationPacer());
     this.random = options.random ?? Math.random;
   }
 

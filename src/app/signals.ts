@@ -53,6 +53,7 @@ import {
   type NextStep,
 } from '../cards/signal-cards.js';
 import { nl } from '../i18n/nl.js';
+import { formatDay, formatMoment } from '../i18n/format.js';
 import type { AdaptiveCard, Store, WriteOp } from '../ports.js';
 import { auditDecision, auditOp, type AuditEvent } from './audit.js';
 import type { AppContext } from './context.js';
@@ -173,15 +174,7 @@ export type PassOnOutcome =
 
 // --- helpers --------------------------------------------------------------------------------------
 
-function formatInstant(ctx: AppContext, instant: Date | string): string {
-  return new Intl.DateTimeFormat('nl-NL', { timeZone: ctx.timeZone, dateStyle: 'medium', timeStyle: 'short' }).format(
-    typeof instant === 'string' ? new Date(instant) : instant,
-  );
-}
-
-function formatDay(ctx: AppContext, instant: Date): string {
-  return new Intl.DateTimeFormat('nl-NL', { timeZone: ctx.timeZone, dateStyle: 'medium' }).format(instant);
-}
+const formatInstant = (ctx: AppContext, instant: Date | string): string => formatMoment(instant, ctx.timeZone);
 
 function organisationName(ctx: AppContext, id: string): string {
   return ctx.directory.organisation(id)?.name ?? id;
@@ -674,7 +667,7 @@ export async function viewCase(ctx: AppContext, actor: Actor, rawRef: string, op
     const personDecision: Decision | undefined = sensitive
       ? decide(actor, 'person-data.read', {
           type: 'person-data',
-          data: { reporterOrganisation: s.reporter.organisation, fromPolice: s.reporter.fromPolice, district: s.district },
+          data: { reporterOrganisation: s.reporter.organisation, fromPolice: s.reporter.fromPolice, district: s.district, level: c.level },
         })
       : undefined;
     const mayShow = personDecision !== undefined && isAllowed(personDecision);
@@ -698,7 +691,7 @@ export async function viewCase(ctx: AppContext, actor: Actor, rawRef: string, op
     };
   });
   // Police references are read in one batch, only for the signals whose details are shown.
-  if (options.details) await attachPoliceReferences(ctx, actor, signals.slice(0, CASE_CARD_SIGNALS), items);
+  if (options.details) await attachPoliceReferences(ctx, actor, signals.slice(0, CASE_CARD_SIGNALS), items, c.level);
 
   const pending = c.passOns.some((p) => p.status === 'pending-delivery');
   const canPassOn = !pending && c.status === 'open' && isAllowed(decide(actor, 'case.pass-on', { type: 'case', case: caseFacts(c) }));
@@ -717,7 +710,7 @@ export async function viewCase(ctx: AppContext, actor: Actor, rawRef: string, op
     passOns: c.passOns.map((p) => ({ at: formatInstant(ctx, p.at), organisation: organisationName(ctx, p.by.organisation), reason: p.reason, status: p.status })),
     assessment,
     organisationName: (id) => organisationName(ctx, id),
-    formatDate: (d) => formatDay(ctx, d),
+    formatDate: (d) => formatDay(d, ctx.timeZone),
     canPassOn,
     canPlanMeeting: c.status === 'open' && isAllowed(decide(actor, 'meeting.plan', { type: 'case', case: caseFacts(c) })),
     ...(detailsAvailable ? { refreshFor: [actor.id] } : {}),
@@ -731,7 +724,7 @@ export async function viewCase(ctx: AppContext, actor: Actor, rawRef: string, op
   return { outcome: 'allowed', card, personDataShown: shown > 0 };
 }
 
-async function attachPoliceReferences(ctx: AppContext, actor: Actor, signals: readonly Signal[], items: CaseSignalItem[]): Promise<void> {
+async function attachPoliceReferences(ctx: AppContext, actor: Actor, signals: readonly Signal[], items: CaseSignalItem[], level: Case['level']): Promise<void> {
   const wanted = signals
     .map((s, i) => ({ s, i }))
     .filter(
@@ -740,7 +733,7 @@ async function attachPoliceReferences(ctx: AppContext, actor: Actor, signals: re
         isAllowed(
           decide(actor, 'person-data.read', {
             type: 'person-data',
-            data: { reporterOrganisation: s.reporter.organisation, fromPolice: s.reporter.fromPolice, district: s.district },
+            data: { reporterOrganisation: s.reporter.organisation, fromPolice: s.reporter.fromPolice, district: s.district, level },
           }),
         ),
     );
@@ -767,6 +760,8 @@ function eventText(e: CaseEvent, orgName: (id: string) => string): string {
       return x.levelChanged(t.levels[e.from], t.levels[e.to]);
     case 'feedback-given':
       return nl.feedback.timeline(escapeText(orgName(e.organisation)));
+    case 'handed-over':
+      return nl.escalation.handover.timeline;
   }
 }
 

@@ -102,7 +102,8 @@ export function afschalenOfferCard(message: string, caseRef: string, to: string,
         title: t.afschalen,
         card: {
           type: 'AdaptiveCard',
-          body: [{ type: 'Input.Text', id: 'reason', label: t.afschalenReason, isMultiline: true, maxLength: 1000, isRequired: true }],
+          // The same rule as every level change: a reason of at least 10 characters (src/app/escalation.ts).
+          body: [{ type: 'Input.Text', id: 'reason', label: t.afschalenReason, isMultiline: true, maxLength: 1000, isRequired: true, errorMessage: nl.escalation.errors.reasonRequired }],
           actions: [{ type: 'Action.Execute', title: t.afschalen, verb, data: { caseRef, to } }],
         },
       },

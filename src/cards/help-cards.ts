@@ -5,7 +5,7 @@ import { plainText } from './text.js';
 export interface HelpEntry {
   title: string;
   description: string;
-  /** The text the button sends (messageBack), when the action is available. */
+  /** The command the button submits as Action.Submit data `{ command }` (handled like typing it), when the action is available. */
   command?: string;
   available: boolean;
 }

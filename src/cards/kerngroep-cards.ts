@@ -11,12 +11,16 @@ import { card, execute, text } from './elements.js';
  */
 
 export const KERNGROEP_VERBS = {
+  /** `{ caseRef }`: the wijkmanager's user-specific registration form (refresh). */
+  registerForm: 'kerngroep.register-form',
   /** `{ caseRef, reason, justification?, persons? }` */
   register: 'kerngroep.register',
   /** `{ registrationId, decision: 'accept' | 'return', reason }` */
   decide: 'kerngroep.decide',
   /** `{ date, start, place, orgs? }` */
   plan: 'kerngroep.plan',
+  /** `{ meetingId }`: the chair's user-specific agenda form (refresh, chair only). */
+  agendaForm: 'kerngroep.agenda-form',
   /** `{ meetingId, colour_<personId>, address_<personId>?, city_<personId>?, bsn_<personId>? }` */
   agenda: 'kerngroep.agenda',
   /** `{ meetingId, personId, colour, address?, city?, bsn? }` */
@@ -43,24 +47,53 @@ export function refresh(verb: string, data: El, userIds: readonly string[]): El 
 }
 
 
+export interface RegisterBaseView {
+  caseRef: string;
+  personCount: number;
+  /** The wijkmanager who asked: the only one Teams fetches the user-specific form for. */
+  userId: string;
+}
+
+/**
+ * What is posted in the chat (and stays in its history): the case reference and the number of
+ * persons only. The form with names, dates of birth, criterion (a) and the interventions comes from
+ * the refresh (`kerngroep.register-form`, `userIds` = the wijkmanager), after the policy allowed it.
+ */
+export function registerBaseCard(v: RegisterBaseView): AdaptiveCard {
+  const r = t.register;
+  return card(
+    [text(r.title(esc(v.caseRef)), { weight: 'Bolder', size: 'Medium' }), text(r.base(v.personCount))],
+    [execute(r.open, KERNGROEP_VERBS.registerForm, { caseRef: v.caseRef })],
+    refresh(KERNGROEP_VERBS.registerForm, { caseRef: v.caseRef }, [v.userId]),
+  );
+}
+
 export interface RegisterFormView {
   caseRef: string;
+  userId: string;
   persons: { choice: string; name: string; dateOfBirth: string }[];
+  /** First day of criterion (a)'s window, `YYYY-MM-DD`. */
+  windowFrom: string;
   policeDates: string[];
+  ineffective: number;
   criterionHolds: boolean;
-  interventions: number;
+  /** Already formatted: organisation, what, date, effect (escaped here). */
+  interventions: { organisation: string; what: string; agreedOn: string; effect: string }[];
   error?: string;
 }
 
+/** The user-specific registration form (answer to the refresh; never posted). */
 export function registerFormCard(v: RegisterFormView): AdaptiveCard {
   const r = t.register;
   return card(
     [
       text(r.title(esc(v.caseRef)), { weight: 'Bolder', size: 'Medium' }),
       ...(v.error ? [text(v.error, { color: 'Attention' })] : []),
-      text(r.criterionA(v.policeDates.length, v.policeDates.join(', '))),
-      text(v.criterionHolds ? r.holds : r.notHolds),
-      text(r.interventions(v.interventions)),
+      text(r.criterionA(v.policeDates.length, esc(v.windowFrom), v.policeDates.map(esc).join(', '))),
+      text(r.effects(v.ineffective)),
+      text(v.criterionHolds ? r.holds : r.notHolds, { weight: 'Bolder' }),
+      text(r.interventions(v.interventions.length)),
+      ...v.interventions.map((i) => text(r.intervention(esc(i.organisation), esc(i.what), esc(i.agreedOn), esc(i.effect)))),
       text(r.persons, { weight: 'Bolder' }),
       ...v.persons.map((p) => text(`${esc(p.name)} (${esc(p.dateOfBirth)})`)),
       {
@@ -83,6 +116,7 @@ export function registerFormCard(v: RegisterFormView): AdaptiveCard {
       { type: 'Input.Text', id: 'justification', label: r.justification, isMultiline: true, maxLength: 1000 },
     ],
     [execute(r.submit, KERNGROEP_VERBS.register, { caseRef: v.caseRef })],
+    refresh(KERNGROEP_VERBS.registerForm, { caseRef: v.caseRef }, [v.userId]),
   );
 }
 
@@ -118,12 +152,14 @@ export function chairCard(v: ChairView): AdaptiveCard {
 
 export interface AgendaFormView {
   meetingId: string;
+  /** The chair: the form is a user-specific view (refresh) for them only. */
+  chairId: string;
   when: string;
   persons: { personId: string; name: string; dateOfBirth: string; caseRef: string }[];
   banner?: string;
 }
 
-/** The chair's agenda form (user-specific answer to the chair's own action). */
+/** The chair's agenda form: user-specific (answer to the chair's own action, refresh for the chair only); never posted. */
 export function agendaFormCard(v: AgendaFormView): AdaptiveCard {
   const c = t.chair;
   const colourChoices = (['groen', 'oranje', 'rood'] as const).map((k) => ({ title: t.colours[k], value: k }));
@@ -136,7 +172,7 @@ export function agendaFormCard(v: AgendaFormView): AdaptiveCard {
     body.push({ type: 'Input.Text', id: `bsn_${p.personId}`, label: c.bsn, maxLength: 9 });
     body.push({ type: 'Input.Text', id: `family_${p.personId}`, label: c.family, isMultiline: true, maxLength: 2000 });
   }
-  return card(body, [execute(c.setAgenda, KERNGROEP_VERBS.agenda, { meetingId: v.meetingId })]);
+  return card(body, [execute(c.setAgenda, KERNGROEP_VERBS.agenda, { meetingId: v.meetingId })], refresh(KERNGROEP_VERBS.agendaForm, { meetingId: v.meetingId }, [v.chairId]));
 }
 
 export interface InquiryView {

@@ -12,6 +12,7 @@ import {
 } from '../domain/meeting.js';
 import type { Category, Subject } from '../domain/signal.js';
 import { nl } from '../i18n/nl.js';
+import { formatCalendarDate } from '../i18n/format.js';
 import type { AdaptiveCard } from '../ports.js';
 import { escapeText } from './escape.js';
 import { card, errorText, execute, facts, heading, text, title, type Element } from './elements.js';
@@ -827,9 +828,7 @@ export function meetingEventText(
 ): string {
   const x = t.timeline;
   if (e.type === 'intervention-agreed') {
-    const [y, m, d] = e.feedbackDue.split('-').map(Number);
-    const due = new Intl.DateTimeFormat('nl-NL', { timeZone: 'UTC', dateStyle: 'long' }).format(new Date(Date.UTC(y!, m! - 1, d!)));
-    return x.intervention(escapeText(organisationName(e.organisation)), due);
+    return x.intervention(escapeText(organisationName(e.organisation)), formatCalendarDate(e.feedbackDue));
   }
   switch (e.change) {
     case 'planned':

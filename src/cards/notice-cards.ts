@@ -19,15 +19,20 @@ export const ESCALATION_VERBS = {
   registerKerngroep: 'escalation.register-kerngroep',
   deescalate: 'escalation.deescalate',
   dismiss: 'escalation.dismiss',
+  /** The chair hands the case to the Interventieteam (huisbezoek-criterium): `{ firingId, reasonHandover }`. */
+  handToInterventieteam: 'escalation.hand-to-interventieteam',
+  /** Afsluiten: `{ caseRef, reason }` (the last afschalen step; `casus afsluiten C-…`). */
+  closeCase: 'case.close',
 } as const;
 
-export type NoticeAction = 'takeDirection' | 'planMeeting' | 'registerKerngroep' | 'deescalate' | 'dismiss';
+export type NoticeAction = 'takeDirection' | 'planMeeting' | 'registerKerngroep' | 'deescalate' | 'dismiss' | 'handToInterventieteam';
 
 /** Input ids of the reason fields; one per show-card, because ids must be unique on a card. */
 export const REASON_INPUTS = {
   takeDirection: 'reasonDirection',
   deescalate: 'reasonDeescalate',
   dismiss: 'reasonDismiss',
+  handToInterventieteam: 'reasonHandover',
 } as const;
 
 export interface NoticeView {
@@ -188,6 +193,9 @@ export function noticeCard(view: NoticeView): AdaptiveCard {
         case 'dismiss':
           actions.push(reasonShowCard(t.actions.dismiss, ESCALATION_VERBS.dismiss, REASON_INPUTS.dismiss, id));
           break;
+        case 'handToInterventieteam':
+          actions.push(reasonShowCard(t.actions.handToInterventieteam, ESCALATION_VERBS.handToInterventieteam, REASON_INPUTS.handToInterventieteam, id));
+          break;
         case 'planMeeting':
           actions.push({ type: 'Action.Execute', title: t.actions.planMeeting, verb: ESCALATION_VERBS.planMeeting, data: { firingId: id } });
           break;
@@ -205,5 +213,38 @@ export function noticeCard(view: NoticeView): AdaptiveCard {
     version: '1.5',
     body,
     actions,
+  };
+}
+
+/**
+ * Afsluiten: the reason field and the button; after it, what was done. The card names no person:
+ * only the case reference, like every card that stays in the chat.
+ */
+export function closeCaseCard(view: { caseRef: string; reason?: string; error?: string; done?: string }): AdaptiveCard {
+  const c = t.close;
+  const body: Element[] = [text(c.title(view.caseRef), { weight: 'Bolder', size: 'Medium' })];
+  if (view.done) {
+    body.push({ type: 'Container', style: 'good', items: [text(view.done)] });
+    return { type: 'AdaptiveCard', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', version: '1.5', body };
+  }
+  body.push(text(c.intro));
+  if (view.error) body.push(text(view.error, { color: 'attention', weight: 'Bolder' }));
+  body.push({
+    type: 'Input.Text',
+    id: 'reason',
+    label: c.reason,
+    placeholder: c.reasonPlaceholder,
+    isMultiline: true,
+    maxLength: 1000,
+    isRequired: true,
+    errorMessage: t.errors.reasonRequired,
+    ...(view.reason ? { value: view.reason } : {}),
+  });
+  return {
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: '1.5',
+    body,
+    actions: [{ type: 'Action.Execute', title: c.submit, verb: ESCALATION_VERBS.closeCase, data: { caseRef: view.caseRef } }],
   };
 }

@@ -14,6 +14,14 @@ import { hasRole, isMunicipalRole, type Actor } from './actor.js';
 
 export type Level = 'hinder' | 'overlast' | 'ernstig';
 
+/**
+ * Where a turn happens. Personal data may only ever appear in the personal chat with the bot
+ * (issue #8): a group chat or channel keeps every message for all its members.
+ * `unknown`: no (or an unrecognised) `conversationType` — treated like a shared conversation.
+ */
+export const CONVERSATION_KINDS = ['personal', 'group', 'channel', 'unknown'] as const;
+export type ConversationKind = (typeof CONVERSATION_KINDS)[number];
+
 /** What the policy needs to know about a case; derived from the stored case by the use case. */
 export interface CaseFacts {
   level: Level;
@@ -30,6 +38,12 @@ export interface PersonDataFacts {
   /** True when the reporter's organisation is the police: WPG applies. */
   fromPolice: boolean;
   district: string;
+  /**
+   * Level of the case the signal belongs to. At hinder no personal data is shared (§2): only the
+   * reporting organisation sees what it reported itself. Pass it wherever the case is known (the
+   * case view and meetings do; the Kerngroep registration does not yet — docs/SECURITY.md).
+   */
+  level?: Level;
 }
 
 /** What the policy needs to know about a meeting (casusoverleg); derived from the stored meeting. */
@@ -56,6 +70,8 @@ export interface FeedbackFacts {
 export type Resource =
   | { type: 'feedback'; feedback: FeedbackFacts }
   | { type: 'system' }
+  /** The conversation a turn arrives in (the Teams gate asks `bot.use` with it on every turn). */
+  | { type: 'conversation'; conversation: ConversationKind }
   | { type: 'district'; district: string }
   | { type: 'case'; case: CaseFacts }
   | { type: 'person-data'; data: PersonDataFacts }
@@ -82,8 +98,10 @@ export type Action =
   | 'escalation.act'
   /** See names / dates of birth attached to a signal. */
   | 'person-data.read'
-  /** Export the audit log. */
+  /** Export the audit log (and the deletion records that go with it). */
   | 'audit.export'
+  /** Erase one person's data across cases on their request (AVG art. 17): the beheerder only. */
+  | 'person.erase'
   /** Plan a casusoverleg about a case (wijkmanager of its district; chair/regisseur city-wide). */
   | 'meeting.plan'
   /** Reschedule, cancel, see the overview, remind, record agreements: the organiser (or municipal colleague). */
@@ -106,6 +124,38 @@ export type Action =
   /** Answer the yes/no questions addressed to one's own organisation (covenant partners only). */
   | 'kerngroep.answer';
 
+/**
+ * Every action, as a value: the policy table test (test/unit/access.test.ts) requires rows for each,
+ * so a new action cannot land without its rules being tabled. The compiler keeps this list and the
+ * `Action` union equal (add a new action to both).
+ */
+export const ACTIONS = [
+  'bot.use',
+  'signal.create',
+  'police-contact.create',
+  'case.read',
+  'case.pass-on',
+  'case.change-level',
+  'escalation.receive',
+  'escalation.act',
+  'person-data.read',
+  'audit.export',
+  'person.erase',
+  'meeting.plan',
+  'meeting.manage',
+  'meeting.read',
+  'meeting.respond',
+  'meeting.advise',
+  'feedback.give',
+  'feedback.read',
+  'kerngroep.register',
+  'kerngroep.chair',
+  'kerngroep.answer',
+] as const satisfies readonly Action[];
+/** Compile error "Type 'true' is not assignable to type 'never'" here: an Action is missing from ACTIONS. */
+const _everyActionListed: Exclude<Action, (typeof ACTIONS)[number]> extends never ? true : never = true;
+void _everyActionListed;
+
 export type Decision =
   | { effect: 'allow' }
   | { effect: 'deny'; reason: DenyReason }
@@ -113,6 +163,8 @@ export type Decision =
   | { effect: 'redact'; fields: readonly string[]; reason: DenyReason };
 
 export type DenyReason =
+  /** Not in the personal chat (group chat, channel): nothing is done there at all. */
+  | 'personal-chat-only'
   | 'not-involved'
   | 'wrong-district'
   | 'police-data-wpg'
@@ -132,6 +184,9 @@ function municipalFor(actor: Actor, district: string): boolean {
 export function decide(actor: Actor, action: Action, resource: Resource): Decision {
   switch (action) {
     case 'bot.use':
+      // Any registered user, but only in the personal chat: in a group chat or channel every member
+      // would see the answers (§2: no personal data outside need-to-know), so nothing runs there.
+      if (resource.type === 'conversation' && resource.conversation !== 'personal') return deny('personal-chat-only');
       return allow;
 
     case 'signal.create':
@@ -178,11 +233,15 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       const d = resource.data;
       if (!actor.organisation.covenant) return deny('non-covenant');
       if (actor.organisation.id === d.reporterOrganisation) return allow;
+      // §2: at hinder level nothing is shared — not even with the municipality, which takes
+      // direction (and sees the persons) from overlast on (§3–4).
+      if (d.level === 'hinder') return deny(d.fromPolice ? 'police-data-wpg' : 'not-involved');
       if (municipalFor(actor, d.district)) return allow;
       return deny(d.fromPolice ? 'police-data-wpg' : 'not-involved');
     }
 
     case 'audit.export':
+    case 'person.erase':
       return hasRole(actor, 'beheerder') ? allow : deny('role-required');
 
     case 'meeting.plan': {

@@ -64,6 +64,29 @@ export function changeLevel(
   };
 }
 
+/** Why a case cannot be closed: the level-change errors apply (same reason rule, one step at a time). */
+export type CloseError = Exclude<LevelChangeError, 'same-level'>;
+
+export interface CloseDecision {
+  reason: string;
+  by: { userId: string; organisation: string };
+  at: Date;
+}
+
+/**
+ * Afsluiten: the last afschalen step (§9), a decision with a recorded reason like any level change.
+ * Only from hinder, so a case comes down one level at a time; a closed case takes no new signals
+ * (`matchCase` starts a new case) and its `closed.at` starts the retention period.
+ */
+export function closeCase(current: Case, decision: CloseDecision): { ok: true; case: Case } | { ok: false; error: CloseError } {
+  if (current.status !== 'open') return { ok: false, error: 'case-closed' };
+  if (current.level !== 'hinder') return { ok: false, error: 'not-allowed' };
+  const reason = decision.reason.trim();
+  if (reason.length < MIN_REASON_LENGTH) return { ok: false, error: 'reason-required' };
+  const at = decision.at.toISOString();
+  return { ok: true, case: { ...current, status: 'closed', updatedAt: at, closed: { at, by: decision.by, reason } } };
+}
+
 // --- who directs ----------------------------------------------------------------------------------
 
 export type Director =

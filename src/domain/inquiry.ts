@@ -104,6 +104,17 @@ export function workingDaysBefore(start: Date, n: number, timeZone: string): Dat
   return at;
 }
 
+/**
+ * When the reminders go out: `days` calendar days before `start`, at the same wall-clock time in
+ * `timeZone` (a reminder 3 days before a 10:00 meeting is at 10:00 also across a DST change).
+ * Only instants after `now`; the result keeps the order and the day count of each slot.
+ */
+export function reminderTimes(start: Date, days: readonly number[], timeZone: string, now: Date): { days: number; at: Date }[] {
+  return days
+    .map((d) => ({ days: d, at: shiftLocal(start, { days: -d }, timeZone) }))
+    .filter((r) => r.at.getTime() > now.getTime());
+}
+
 export interface Completion {
   perPerson: Record<string, number>;
   overall: number;

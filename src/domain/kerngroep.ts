@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { COLOURS, type Colour } from './escalation.js';
+import { COLOURS, windowFor, type Colour, type Window, type WindowSpec } from './escalation.js';
 import type { OrganisationKind } from './directory.js';
+import { FEEDBACK_EFFECTS, type FeedbackEffect } from './feedback.js';
 
 /**
  * The Kerngroep (§5–6 of the process): registrations (aanmelden) by the wijkmanager, the chair's
@@ -40,10 +41,56 @@ export function isValidBsn(bsn: string): boolean {
   return sum % 11 === 0 && bsn !== '000000000';
 }
 
-/** Criterion (a): at least `min` nuisance-related police contacts in the window. */
-export function criterionA(contactDates: readonly Date[], min = 2): { holds: boolean; count: number } {
-  return { holds: contactDates.length >= min, count: contactDates.length };
+/**
+ * Criterion (a) of §5: earlier phases were tried without enough effect (at least one intervention on
+ * the case with effect geen / onvoldoende) AND at least 2 nuisance-related police contacts in the
+ * last 6 months — the same reading as the escalation rule `kerngroep-criterium` (its defaults).
+ */
+export const CRITERION_A = {
+  minPoliceContacts: 2,
+  window: { months: 6 } as WindowSpec,
+  ineffective: ['geen', 'onvoldoende'] as readonly FeedbackEffect[],
+} as const;
+
+/** The window of criterion (a): the last 6 months up to now on the wall clock of `timeZone` (DST-proof). */
+export function criterionAWindow(now: Date, timeZone: string): Window {
+  return windowFor(now, CRITERION_A.window, timeZone);
 }
+
+export interface CriterionA {
+  holds: boolean;
+  /** Police contacts in the window. */
+  count: number;
+  policeHolds: boolean;
+  /** Interventions whose reported effect was geen / onvoldoende. */
+  ineffective: number;
+  effectHolds: boolean;
+}
+
+/**
+ * Criterion (a) from the data: `contactDates` are the police contacts already limited to the window
+ * (see `criterionAWindow`), `effects` the reported effect per intervention of the case (undefined:
+ * no feedback yet, which is not "without effect").
+ */
+export function criterionA(contactDates: readonly (Date | string)[], effects: readonly (FeedbackEffect | undefined)[], min = CRITERION_A.minPoliceContacts): CriterionA {
+  const count = contactDates.length;
+  const ineffective = effects.filter((e) => e !== undefined && CRITERION_A.ineffective.includes(e)).length;
+  const policeHolds = count >= min;
+  const effectHolds = ineffective > 0;
+  return { holds: policeHolds && effectHolds, count, policeHolds, ineffective, effectHolds };
+}
+
+/** An intervention already deployed on the case, as the registration records it (no personal data). */
+export const deployedInterventionSchema = z
+  .object({
+    organisation: z.string().min(1).max(100),
+    /** The instrument's label (never the agreement's free-text description, which may name someone). */
+    what: z.string().min(1).max(300),
+    agreedOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    effect: z.enum(FEEDBACK_EFFECTS).optional(),
+  })
+  .strict();
+export type DeployedIntervention = z.infer<typeof deployedInterventionSchema>;
 
 const entityId = z.string().uuid();
 const directoryId = z.string().min(1).max(100);
@@ -70,6 +117,10 @@ export const registrationSchema = z
     policeContactDates: z.array(date),
     /** Interventions already deployed on the case (count of agreed interventions). */
     interventions: z.number().int().min(0),
+    /** The same interventions, each with organisation, what and its reported effect. */
+    deployed: z.array(deployedInterventionSchema).max(100).optional(),
+    /** Criterion (a) as the data showed it: the window's first day and whether it held. */
+    criterionA: z.object({ from: date, holds: z.boolean(), ineffective: z.number().int().min(0) }).strict().optional(),
     group: z.boolean(),
     persons: z.array(registeredPersonSchema).min(1).max(KERNGROEP_LIMITS.maxPersons),
     status: z.enum(['aangemeld', 'geaccepteerd', 'teruggegeven', 'geagendeerd']),

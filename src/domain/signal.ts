@@ -92,9 +92,9 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** The wall-clock date and time at `instant` in `timeZone`, with seconds. */
-export function localParts(instant: Date | number, timeZone: string): LocalDateTime & { second: number } {
-  const parts = formatterFor(timeZone).formatToParts(typeof instant === 'number' ? instant : instant.getTime());
+/** localParts the slow, always-right way: ask Intl. */
+function intlParts(ms: number, timeZone: string): LocalDateTime & { second: number } {
+  const parts = formatterFor(timeZone).formatToParts(ms);
   const get = (type: Intl.DateTimeFormatPartTypes): number => Number(parts.find((p) => p.type === type)?.value);
   return {
     year: get('year'),
@@ -103,6 +103,44 @@ export function localParts(instant: Date | number, timeZone: string): LocalDateT
     hour: get('hour'),
     minute: get('minute'),
     second: get('second'),
+  };
+}
+
+/** UTC offset (ms, whole seconds) at `ms` according to Intl. */
+function intlOffsetMs(ms: number, timeZone: string): number {
+  const p = intlParts(ms, timeZone);
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(ms / 1000) * 1000;
+}
+
+/**
+ * UTC offset per (time zone, UTC hour), or null when the offset changes within that hour. An
+ * assessment converts every signal's time (formatToParts is ~100× slower than Date arithmetic),
+ * while a zone changes its offset a few times a year; the cache is bounded and simply restarts.
+ */
+const hourOffsets = new Map<string, number | null>();
+const HOUR = 3_600_000;
+
+/** The wall-clock date and time at `instant` in `timeZone`, with seconds. */
+export function localParts(instant: Date | number, timeZone: string): LocalDateTime & { second: number } {
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  const hour = Math.floor(ms / HOUR);
+  const key = `${timeZone}|${hour}`;
+  let offset = hourOffsets.get(key);
+  if (offset === undefined) {
+    const start = intlOffsetMs(hour * HOUR, timeZone);
+    offset = start === intlOffsetMs(hour * HOUR + HOUR - 1, timeZone) ? start : null;
+    if (hourOffsets.size >= 100_000) hourOffsets.clear();
+    hourOffsets.set(key, offset);
+  }
+  if (offset === null) return intlParts(ms, timeZone);
+  const local = new Date(ms + offset);
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
   };
 }
 
@@ -314,6 +352,8 @@ export const caseEventSchema = z.discriminatedUnion('type', [
     .strict(),
   // Terugkoppeling (src/app/feedback.ts): only on cases the wijkmanager handles; no effect or text.
   z.object({ type: z.literal('feedback-given'), at: instant, by: actorRef, interventionId: entityId, organisation: directoryId }).strict(),
+  // §5: the Kerngroep chair handed the case to the Interventieteam (src/app/escalation.ts); the reason is on the firing record.
+  z.object({ type: z.literal('handed-over'), at: instant, by: actorRef, to: z.literal('interventieteam') }).strict(),
 ]);
 export type CaseEvent = z.infer<typeof caseEventSchema>;
 
@@ -339,6 +379,11 @@ export const caseSchema = z
     passOns: z.array(passOnSchema),
     /** Who handles the case beyond the wijkmanager: set to 'kerngroep' when the chair accepts a registration. */
     handledBy: z.enum(['wijkmanager', 'kerngroep', 'interventieteam']).optional(),
+    /**
+     * Set when the case is closed (afgesloten: the last afschalen step, from hinder; src/domain/case.ts).
+     * `at` starts the retention period: the retention job deletes the case RETENTION_MONTHS later.
+     */
+    closed: z.object({ at: instant, by: actorRef, reason: z.string().min(1).max(LIMITS.passOnReason) }).strict().optional(),
   })
   .strict();
 export type Case = z.infer<typeof caseSchema>;

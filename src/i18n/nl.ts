@@ -31,6 +31,8 @@ export const nl = {
       'Je bent (nog) niet geregistreerd voor de Overlastbot. Vraag de functioneel beheerder van de gemeente om je toe te voegen aan het adresboek.',
     wrongTenant:
       'Deze Overlastbot is alleen beschikbaar binnen de eigen organisatie (tenant) van de gemeente. Je verzoek is geweigerd.',
+    personalChatOnly:
+      'De Overlastbot werkt alleen in je persoonlijke chat met de bot, zodat er geen persoonsgegevens in een groepschat of kanaal terechtkomen. Open de Overlastbot via Apps in Teams en stuur je bericht daar.',
   },
 
   // --- administration (beheerder) -----------------------------------------------------------------
@@ -48,6 +50,70 @@ export const nl = {
       `${n} ${n === 1 ? 'regel' : 'regels'} van ${from} tot en met ${to} (CSV):`,
     exportedToFile: (n: number, from: string, to: string, file: string) =>
       `${n} regels van ${from} tot en met ${to}: te veel voor de chat. Het CSV-bestand staat op de server: ${file}`,
+    deletions: {
+      heading: 'Verwijderingen (bewaartermijn en verzoeken)',
+      none: 'Geen verwijderingen in deze periode.',
+      exported: (n: number) => `${n} ${n === 1 ? 'verwijdering' : 'verwijderingen'} (CSV, zonder persoonsgegevens):`,
+      exportedToFile: (n: number, file: string) => `${n} verwijderingen: te veel voor de chat. Het CSV-bestand staat op de server: ${file}`,
+      kinds: { retentie: 'bewaartermijn', verzoek: 'verzoek van betrokkene' },
+      /** Column "door" for the retention job. */
+      system: 'systeem (dagelijkse taak)',
+      /** Column "aantallen": what was deleted (retention) or had personal data removed (erasure). */
+      countNames: {
+        cases: 'casussen',
+        signals: 'meldingen',
+        personSignals: 'meldingen over een persoon',
+        policeContacts: 'politiecontacten',
+        passOns: 'verzoeken om door te zetten',
+        escalationMarkers: 'drempelmarkeringen',
+        escalationFirings: 'drempelmeldingen',
+        meetings: 'casusoverleggen',
+        meetingsWithoutThisCase: 'casusoverleggen zonder deze casus',
+        preparations: 'voorbereidingen',
+        advice: 'adviezen',
+        interventions: 'interventies',
+        interventionsWithoutThisCase: 'interventies zonder deze casus',
+        feedback: 'terugkoppelingen',
+        kerngroepRegistrations: 'aanmeldingen Kerngroep',
+        kerngroepAgendaPersons: 'personen op een Kerngroepagenda',
+        kerngroepAnswers: 'antwoorden uitvraag',
+        familyMembers: 'als gezinslid',
+        nameInText: 'naam in vrije tekst',
+        notices: 'berichten',
+      } as Record<string, string>,
+      retentionReason: (months: number, closedOn: string) => `Bewaartermijn van ${months} maanden verstreken (casus afgesloten op ${closedOn}).`,
+    },
+    erasure: {
+      title: 'Persoon wissen (verzoek van betrokkene)',
+      intro:
+        'Verwijder de gegevens van één persoon uit alle casussen: naam en geboortedatum in meldingen, aanmeldingen bij de Kerngroep, de agenda en de antwoorden op de uitvraag, en de naam in vrije tekst. De casussen en feiten zonder persoonsgegevens blijven bestaan. Het wissen wordt vastgelegd zonder persoonsgegevens.',
+      name: 'Naam van de persoon (zoals in de melding)',
+      dateOfBirth: 'Geboortedatum',
+      search: 'Zoeken',
+      found: (signals: number, cases: number, registrations: number, agenda: number) =>
+        `Gevonden: ${signals} ${signals === 1 ? 'melding' : 'meldingen'} in ${cases} ${cases === 1 ? 'casus' : 'casussen'}, ${registrations} ${registrations === 1 ? 'aanmelding' : 'aanmeldingen'} bij de Kerngroep, ${agenda} keer op de agenda van de Kerngroep.`,
+      foundFamily: (n: number) => `Daarnaast ${n} keer genoemd als gezinslid.`,
+      foundText: (n: number) => `De naam komt ${n} keer voor in vrije tekst (redenen, voorbereidingen, terugkoppeling).`,
+      nothingFound: 'Geen gegevens gevonden bij deze naam en geboortedatum. Controleer de schrijfwijze en de datum.',
+      caseRefs: (refs: string) => `Casussen: ${refs}`,
+      reason: 'Reden en kenmerk van het verzoek (verplicht, geen namen)',
+      reasonPlaceholder: 'bijv. verzoek tot verwijdering van 3 maart, kenmerk 2026-0142',
+      confirm: 'Definitief wissen',
+      irreversible: 'Let op: wissen kan niet ongedaan worden gemaakt.',
+      done: (ref: string, signals: number, cases: number) =>
+        `Gewist. Verwijderingsrecord ${ref}: persoonsgegevens verwijderd uit ${signals} ${signals === 1 ? 'melding' : 'meldingen'} in ${cases} ${cases === 1 ? 'casus' : 'casussen'}. Noem dit kenmerk in het antwoord aan de betrokkene.`,
+      alreadyDone: (ref: string) => `Dit verzoek is al uitgevoerd (verwijderingsrecord ${ref}).`,
+      denied: 'Alleen een beheerder kan de gegevens van een persoon wissen.',
+      badName: 'Vul de naam van de persoon in (maximaal 200 tekens).',
+      badDate: 'Vul een geldige geboortedatum in (jjjj-mm-dd).',
+      reasonRequired: 'Geef de reden en het kenmerk van het verzoek op (minimaal 10 tekens).',
+      changed: 'De naam of geboortedatum is gewijzigd sinds het zoeken. Bekijk eerst opnieuw wat er gevonden wordt.',
+      forged: 'Deze kaart is niet (meer) geldig. Er is niets gewist. Typ "wissen" voor een nieuwe kaart.',
+      busy: 'Het wissen lukte niet omdat tegelijk iemand anders dezelfde gegevens wijzigde. Er is niets gewist; probeer het opnieuw.',
+      /** What replaces the person's name in free text, and a description about the person. */
+      erasedName: '[naam gewist]',
+      erasedDescription: '[beschrijving gewist op verzoek van de betrokkene]',
+    },
   },
 
   // --- help and welcome ----------------------------------------------------------------------------
@@ -75,7 +141,12 @@ export const nl = {
       overleg: { title: 'Mijn overleggen', description: 'Oproepen voor een casusoverleg bekijken en beantwoorden.' },
       overlegPlannen: { title: 'Casusoverleg plannen', description: 'Partners oproepen voor een casusoverleg.' },
       kerngroep: { title: 'Kerngroep', description: 'Aanmeldingen beoordelen en de ja/nee-uitvraag voorbereiden.' },
-      audit: { title: 'Auditlog exporteren', description: 'Wie heeft wat ingezien of gewijzigd, als CSV.' },
+      audit: { title: 'Auditlog exporteren', description: 'Wie heeft wat ingezien of gewijzigd, en welke gegevens zijn verwijderd, als CSV.' },
+      casusAfsluiten: {
+        title: 'Casus afsluiten',
+        description: 'Typ "casus afsluiten" gevolgd door de referentie. Na de bewaartermijn wordt een afgesloten casus verwijderd.',
+      },
+      wissen: { title: 'Persoon wissen', description: 'Op verzoek de gegevens van één persoon uit alle casussen verwijderen.' },
     },
   },
 
@@ -175,6 +246,7 @@ export const nl = {
       registerKerngroep: 'Aanmelden bij Kerngroep',
       deescalate: 'Afschalen',
       dismiss: 'Afwijzen',
+      handToInterventieteam: 'Overdragen aan Interventieteam',
       openCase: 'Casus openen',
     },
     outcomes: {
@@ -182,6 +254,8 @@ export const nl = {
       tookProcessDirection: (name: string, at: string) => `Procesregie overgenomen door ${name} op ${at}.`,
       deescalated: (name: string, at: string, level: string) => `Afgeschaald door ${name} op ${at}. De casus staat nu op ${level}.`,
       dismissed: (name: string, at: string, reason: string) => `Afgewezen door ${name} op ${at}. Reden: ${reason}`,
+      handedToInterventieteam: (name: string, at: string) =>
+        `Overgedragen aan het Interventieteam door ${name} op ${at}. De regisseur behandelt de casus nu; terugkoppeling gaat naar de regisseur.`,
       meetingRequested: (name: string, at: string) =>
         `${name} wil op ${at} een casusoverleg plannen. Dat verzoek is vastgelegd; plannen vanuit deze melding komt binnenkort.`,
       registrationRequested: (name: string, at: string) =>
@@ -190,6 +264,8 @@ export const nl = {
     errors: {
       unknownNotice: 'Deze melding is onbekend of verlopen.',
       notRecipient: 'Deze melding is niet aan jou gericht.',
+      chairOnly: 'Alleen de voorzitter van de Kerngroep kan een casus overdragen aan het Interventieteam.',
+      alreadyInterventieteam: 'Deze casus wordt al door het Interventieteam behandeld.',
       alreadyHandled: 'Op deze melding is al gereageerd.',
       reasonRequired: 'Geef een reden op van minimaal 10 tekens.',
       reasonTooLong: 'De reden is te lang: maximaal 1000 tekens.',
@@ -202,10 +278,29 @@ export const nl = {
         'case-closed': 'De casus is afgesloten.',
       },
     },
+    /** §5: the chair hands a case to the Interventieteam (from a huisbezoek-criterium notice). */
+    handover: {
+      notice: (caseRef: string) =>
+        `Casus ${caseRef} is door de voorzitter van de Kerngroep overgedragen aan het Interventieteam. Vanaf nu behandelt de regisseur de casus; terugkoppeling gaat naar de regisseur.`,
+      timeline: 'Overgedragen aan het Interventieteam',
+    },
     levelChange: {
       done: (ref: string, from: string, to: string) =>
         `Casus ${ref} is van ${from} naar ${to} gegaan. Het besluit en de reden staan op de tijdlijn van de casus.`,
       denied: (ref: string) => `Je kunt het niveau van casus ${ref} niet wijzigen.`,
+    },
+    close: {
+      title: (ref: string) => `Casus ${ref} afsluiten`,
+      intro:
+        'Afsluiten is de laatste stap van afschalen, alleen vanaf hinderniveau en altijd met een reden. Een afgesloten casus krijgt geen nieuwe meldingen meer (een nieuwe melding start een nieuwe casus). Na de bewaartermijn worden de casus en alle gegevens erbij verwijderd.',
+      reason: 'Reden (verplicht)',
+      reasonPlaceholder: 'Waarom kan de casus worden afgesloten? Geen namen.',
+      submit: 'Casus afsluiten',
+      done: (ref: string, at: string) =>
+        `Casus ${ref} is afgesloten op ${at}. De reden is vastgelegd; na de bewaartermijn wordt de casus met alle gegevens verwijderd.`,
+      usage: 'Typ "casus afsluiten" gevolgd door de referentie, bijvoorbeeld: casus afsluiten C-2026-00012.',
+      denied: (ref: string) => `Je kunt casus ${ref} niet afsluiten.`,
+      notHinder: 'Alleen een casus op hinderniveau kan worden afgesloten: schaal eerst af naar hinder.',
     },
     delivery: {
       about: (rule: string, caseRef: string) => `drempel "${rule}" voor casus ${caseRef}`,
@@ -733,10 +828,19 @@ export const nl = {
     register: {
       title: (ref: string) => `Aanmelden bij de Kerngroep — ${ref}`,
       persons: 'Personen in deze casus',
-      criterionA: (count: number, dates: string) => `Criterium (a): ${count} politiecontacten (mutaties) in de afgelopen 6 maanden${dates ? `: ${dates}` : ''}.`,
-      holds: 'Volgens de gegevens geldt criterium (a).',
-      notHolds: 'Volgens de gegevens geldt criterium (a) niet (minder dan 2 politiecontacten).',
+      base: (n: number) =>
+        `Deze casus heeft ${n === 1 ? 'één persoon' : `${n} personen`}. De namen, de gegevens achter criterium (a), de ingezette interventies en het formulier zie alleen jij, in je persoonlijke weergave van deze kaart.`,
+      open: 'Formulier openen',
+      criterionA: (count: number, from: string, dates: string) =>
+        `Criterium (a): ${count} politiecontacten (mutaties) in de afgelopen 6 maanden (sinds ${from})${dates ? `: ${dates}` : ''}.`,
+      effects: (n: number) =>
+        n === 0 ? 'Geen interventie met effect "geen" of "onvoldoende" teruggekoppeld.' : `Interventies zonder voldoende effect (geen of onvoldoende): ${n}.`,
+      holds: 'Volgens de gegevens geldt criterium (a): voortraject zonder voldoende effect én ten minste 2 politiecontacten.',
+      notHolds: 'Volgens de gegevens geldt criterium (a) niet: daarvoor zijn een interventie zonder voldoende effect én ten minste 2 politiecontacten nodig.',
       interventions: (n: number) => `Al ingezette interventies: ${n}.`,
+      intervention: (org: string, what: string, agreedOn: string, effect: string) => `${org} — ${what} (afgesproken ${agreedOn}) — effect: ${effect}`,
+      noFeedback: 'nog niet teruggekoppeld',
+      ownAgreement: 'eigen afspraak zonder instrument, zie het casusoverleg',
       reason: 'Reden van aanmelding',
       reasonA: '(a) voortraject zonder voldoende effect en ≥ 2 politiecontacten in 6 maanden',
       reasonB: '(b) acute ernstige overlast',
@@ -955,6 +1059,7 @@ export const nl = {
       caseNotFound: (ref: string) => `Er is geen casus met referentie ${ref}.`,
       caseDenied: (ref: string) => `Je hebt geen toegang tot casus ${ref}.`,
       denyReasons: {
+        'personal-chat-only': 'De Overlastbot werkt alleen in je persoonlijke chat met de bot.',
         'not-involved': 'Alleen de organisaties die bij de casus betrokken zijn en de gemeente kunnen deze casus inzien.',
         'wrong-district': 'Deze casus hoort bij een andere wijk.',
         'police-data-wpg': 'Gegevens van de politie zijn alleen voor de gemeente (WPG).',

@@ -115,7 +115,7 @@ export class InProcessJobs implements Jobs {
   private readonly maxAttempts: number;
   private readonly backoff: BackoffStrategy;
   private readonly slots: Slots;
-  private readonly limiter: TokenBucket;
+  private readonly limiter: SlidingWindowLimiter;
   private readonly onFailed: OnJobFailed | undefined;
   private readonly log: JobsLog;
   /** Written into leases, so a log line tells which scheduler holds a job. */
@@ -136,7 +136,7 @@ export class InProcessJobs implements Jobs {
     this.maxAttempts = positiveInteger(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 'maxAttempts');
     this.backoff = backoffStrategy(options.backoff);
     this.slots = new Slots(positiveInteger(options.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency'));
-    this.limiter = new TokenBucket(options.limiter ?? TEAMS_TENANT_LIMIT);
+    this.limiter = new SlidingWindowLimiter(options.limiter ?? TEAMS_TENANT_LIMIT);
     this.onFailed = options.onFailed;
     this.log = options.log ?? silentLog;
   }
@@ -576,36 +576,35 @@ class Slots {
 }
 
 /**
- * Token bucket on real time (it paces real requests to Teams, whatever the app clock says): a
- * burst of up to `max`, then `max` per `durationMs`. Takers are served in order.
+ * Sliding-window limiter on real time (it paces real requests to Teams, whatever the app clock says):
+ * at most `max` starts in ANY window of `durationMs` — a token bucket would allow a burst of `max`
+ * plus the refill within one window (up to 2×). Takers are served in order.
  */
-export class TokenBucket {
-  private tokens: number;
-  private last = performance.now();
+export class SlidingWindowLimiter {
+  /** Start times (performance.now) of the last `max` takes, oldest first. */
+  private readonly starts: number[] = [];
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly limit: RateLimit) {
     positiveInteger(limit.max, 'limiter.max');
     positive(limit.durationMs, 'limiter.durationMs');
-    this.tokens = limit.max;
   }
 
   take(): Promise<void> {
-    const turn = this.queue.then(() => this.waitForToken());
+    const turn = this.queue.then(() => this.waitForSlot());
     this.queue = turn.catch(() => undefined);
     return turn;
   }
 
-  private async waitForToken(): Promise<void> {
+  private async waitForSlot(): Promise<void> {
     for (;;) {
       const now = performance.now();
-      this.tokens = Math.min(this.limit.max, this.tokens + ((now - this.last) * this.limit.max) / this.limit.durationMs);
-      this.last = now;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
+      while (this.starts.length > 0 && this.starts[0]! <= now - this.limit.durationMs) this.starts.shift();
+      if (this.starts.length < this.limit.max) {
+        this.starts.push(now);
         return;
       }
-      const waitMs = Math.ceil(((1 - this.tokens) * this.limit.durationMs) / this.limit.max);
+      const waitMs = Math.max(1, Math.ceil(this.starts[0]! + this.limit.durationMs - now));
       await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }

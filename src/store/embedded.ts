@@ -11,14 +11,18 @@
  *   timestamps) rather than the request, so replay is deterministic and needs no clock. A commit is
  *   atomic on disk because it is a single line: either the whole line is there or it is a torn tail.
  *
- * - Durability: the line is written with writeSync and fsync'ed *before* the change is applied to
- *   memory and before `commit()` resolves. Writing before applying means a failed write leaves
- *   memory untouched, so readers never see data that is not on disk.
+ * - Serialisation: commit/nextSeq run synchronously from validation to write(2) to apply; the
+ *   event loop cannot interleave another write, so journal order is apply order without a queue.
+ *   A failed write(2) leaves memory untouched.
  *
- * - Serialisation: commit/nextSeq run synchronously from validation to fsync to apply; the event
- *   loop cannot interleave another write, so journal order is apply order without a queue. The
- *   cost is that fsync blocks the loop (~ms on SSD), acceptable for a chat bot's write rate. If
- *   that ever matters, group commit (one fsync for several queued commits) is the next step.
+ * - Durability, by group commit: the fsync runs on libuv's thread pool, and one fsync covers every
+ *   line written before it started, so concurrent commits share it and the event loop never
+ *   blocks on the disk. `commit()` and `nextSeq()` resolve only once their line is fsync'ed.
+ *   Memory can hold a line that is not yet durable, so **every answer waits**: a read (or a
+ *   commit refused on a condition) captures its result at once, then resolves only after every
+ *   line written up to that moment is fsync'ed. So no caller ever acts on data a crash could
+ *   still take away — e.g. a double-clicked card is answered "already received" only once the
+ *   first click's signal is on disk. With nothing pending the wait costs nothing.
  *
  * - Torn tail: a process killed mid-write leaves an unterminated last line. That commit was never
  *   acknowledged (the ack waits for fsync), so it is dropped and truncated away on open, so that
@@ -104,6 +108,16 @@ export class EmbeddedStore implements Store {
   /** Set when a journal write failed: the file may be in an unknown state, so writes stop. */
   private failure: Error | undefined;
 
+  // Group commit (see the design notes): journal lines written, and how many of them are fsync'ed.
+  private linesWritten = 0;
+  private linesSynced = 0;
+  /** Journal size up to the last fsync'ed line, to cut off what a failed fsync may have lost. */
+  private syncedBytes = 0;
+  private syncInFlight = false;
+  /** Compactions so far: an fsync that started before one must not set `syncedBytes` after it. */
+  private compactions = 0;
+  private durabilityWaiters: { line: number; resolve: () => void; reject: (error: Error) => void }[] = [];
+
   private readonly compactAfterRecords: number;
   private readonly compactAfterBytes: number;
   private readonly onCompactionError: (error: Error) => void;
@@ -140,15 +154,15 @@ export class EmbeddedStore implements Store {
   // ---------------------------------------------------------------- reads
 
   async get<T = unknown>(key: string): Promise<Versioned<T> | undefined> {
-    this.assertOpen();
+    this.assertWritable();
     requireString(key, 'get: key');
-    return this.read<T>(key);
+    return this.durable(this.read<T>(key));
   }
 
   async getMany<T = unknown>(keys: readonly string[]): Promise<(Versioned<T> | undefined)[]> {
-    this.assertOpen();
+    this.assertWritable();
     keys.forEach((key, i) => requireString(key, `getMany: key #${i}`));
-    return keys.map((key) => this.read<T>(key));
+    return this.durable(keys.map((key) => this.read<T>(key)));
   }
 
   private read<T>(key: string): Versioned<T> | undefined {
@@ -162,29 +176,29 @@ export class EmbeddedStore implements Store {
     max: number,
     options: { limit?: number; reverse?: boolean } = {},
   ): Promise<IndexEntry[]> {
-    this.assertOpen();
+    this.assertWritable();
     requireString(index, 'range: index');
     requireBound(min, 'range: min');
     requireBound(max, 'range: max');
     const limit = normaliseLimit(options.limit, 'range');
-    return this.indexes.get(index)?.range(min, max, limit, options.reverse === true) ?? [];
+    return this.durable(this.indexes.get(index)?.range(min, max, limit, options.reverse === true) ?? []);
   }
 
   async count(index: string, min: number, max: number): Promise<number> {
-    this.assertOpen();
+    this.assertWritable();
     requireString(index, 'count: index');
     requireBound(min, 'count: min');
     requireBound(max, 'count: max');
-    return this.indexes.get(index)?.count(min, max) ?? 0;
+    return this.durable(this.indexes.get(index)?.count(min, max) ?? 0);
   }
 
   async readLog(log: string, from: number, to: number, options: { limit?: number } = {}): Promise<LogEntry[]> {
-    this.assertOpen();
+    this.assertWritable();
     requireString(log, 'readLog: log');
     requireBound(from, 'readLog: from');
     requireBound(to, 'readLog: to');
     const limit = normaliseLimit(options.limit, 'readLog');
-    return this.logs.get(log)?.read(from, to, limit) ?? [];
+    return this.durable(this.logs.get(log)?.read(from, to, limit) ?? []);
   }
 
   async ping(): Promise<void> {
@@ -202,10 +216,11 @@ export class EmbeddedStore implements Store {
     for (const op of prepared) {
       if (op.op !== 'put' && op.op !== 'delete') continue;
       const current = this.docs.get(op.key);
-      if (op.op === 'put' && op.ifAbsent && current) return { ok: false, conflict: op.key };
-      if (op.ifEtag !== undefined && current?.etag !== op.ifEtag) return { ok: false, conflict: op.key };
+      // The state that refused it may still be on its way to disk: answer once it is there.
+      if (op.op === 'put' && op.ifAbsent && current) return this.durable({ ok: false, conflict: op.key });
+      if (op.ifEtag !== undefined && current?.etag !== op.ifEtag) return this.durable({ ok: false, conflict: op.key });
     }
-    if (prepared.length === 0) return { ok: true, etags: {} };
+    if (prepared.length === 0) return this.durable({ ok: true, etags: {} });
 
     const lsn = this.lsn + 1;
     const resolved = this.resolve(prepared, lsn);
@@ -217,7 +232,7 @@ export class EmbeddedStore implements Store {
     // A Map, then fromEntries: keys are caller data, and `__proto__` must stay an ordinary key.
     const etags = new Map<string, string>();
     for (const op of resolved) if (op.op === 'put') etags.set(op.key, op.etag);
-    return { ok: true, etags: Object.fromEntries(etags) };
+    return this.durable({ ok: true, etags: Object.fromEntries(etags) });
   }
 
   async nextSeq(name: string): Promise<number> {
@@ -229,13 +244,15 @@ export class EmbeddedStore implements Store {
     this.seqs.set(name, value);
     this.lsn = lsn;
     this.maybeCompact();
-    return value;
+    return this.durable(value);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Every acknowledged write was already fsync'ed; there is nothing to flush.
+    // Every acknowledged write is fsync'ed already; wait for the lines still on their way, so
+    // nothing in flight is cut off (their callers are waiting for the same fsync).
+    await this.waitDurable(this.linesWritten).catch(() => undefined);
     try {
       if (this.fd >= 0) fs.closeSync(this.fd);
     } finally {
@@ -320,26 +337,80 @@ export class EmbeddedStore implements Store {
     }
   }
 
+  /** Appends one journal line (write(2), not yet fsync'ed: see `durable`). */
   private writeRecord(line: string): void {
     const buf = Buffer.from(line + '\n', 'utf8');
-    const before = this.journalBytes;
     try {
       writeAll(this.fd, buf);
-      fs.fsyncSync(this.fd);
     } catch (error) {
-      this.failure = asError(error);
-      // Best effort: cut a partial line off so it cannot be mistaken for corruption later. Writes
-      // stay refused anyway: after a failed fsync the kernel may have dropped dirty pages, so the
-      // only safe continuation is a restart that re-reads what is really on disk.
-      try {
-        fs.ftruncateSync(this.fd, before);
-      } catch {
-        /* already failed; the torn-tail handling on open covers this */
-      }
+      this.fail(error, this.journalBytes);
       throw this.failureError();
     }
     this.journalBytes += buf.length;
     this.journalRecords += 1;
+    this.linesWritten += 1;
+  }
+
+  /**
+   * Stops all further work after a failed write or fsync. Best effort: cut off what may not be on
+   * disk, so a partial line cannot be mistaken for corruption later. After a failed fsync the
+   * kernel may have dropped dirty pages and memory may hold lines the disk does not, so reads stop
+   * too: the only safe continuation is a restart that re-reads what is really on disk.
+   */
+  private fail(error: unknown, keepBytes?: number): void {
+    this.failure ??= asError(error);
+    if (keepBytes !== undefined) {
+      try {
+        fs.ftruncateSync(this.fd, keepBytes);
+      } catch {
+        /* already failed; the torn-tail handling on open covers this */
+      }
+    }
+    const waiters = this.durabilityWaiters;
+    this.durabilityWaiters = [];
+    for (const w of waiters) w.reject(this.failureError());
+  }
+
+  /** `value`, once every journal line written so far is fsync'ed. */
+  private async durable<T>(value: T): Promise<T> {
+    if (this.linesSynced < this.linesWritten) await this.waitDurable(this.linesWritten);
+    return value;
+  }
+
+  private waitDurable(line: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failureError());
+    if (this.linesSynced >= line) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.durabilityWaiters.push({ line, resolve, reject });
+      this.startSync();
+    });
+  }
+
+  /** One fsync for every line written before it starts; the next one starts when it is done. */
+  private startSync(): void {
+    if (this.syncInFlight || this.failure || this.fd < 0 || this.linesSynced >= this.linesWritten) return;
+    const target = this.linesWritten;
+    const bytes = this.journalBytes;
+    const epoch = this.compactions;
+    this.syncInFlight = true;
+    fs.fsync(this.fd, (error) => {
+      this.syncInFlight = false;
+      if (error) {
+        this.fail(error, this.compactions === epoch ? this.syncedBytes : 0);
+        return;
+      }
+      if (this.compactions === epoch) this.syncedBytes = Math.max(this.syncedBytes, bytes);
+      this.markSynced(target);
+      this.startSync();
+    });
+  }
+
+  private markSynced(line: number): void {
+    if (line > this.linesSynced) this.linesSynced = line;
+    const done = this.durabilityWaiters.filter((w) => w.line <= this.linesSynced);
+    if (done.length === 0) return;
+    this.durabilityWaiters = this.durabilityWaiters.filter((w) => w.line > this.linesSynced);
+    for (const w of done) w.resolve();
   }
 
   private maybeCompact(): void {
@@ -376,13 +447,17 @@ export class EmbeddedStore implements Store {
       fs.fsyncSync(this.fd);
     } catch (error) {
       // The snapshot is named, but we do not know what the journal looks like on disk; appending
-      // more records to it is not safe, so stop writing (see writeRecord).
-      this.failure = asError(error);
+      // more records to it is not safe, so stop (see fail).
+      this.fail(error);
       throw this.failureError();
     }
     this.journalBytes = 0;
     this.journalRecords = 0;
     this.compactionDeferredUntil = 0;
+    // The fsync'ed snapshot holds every line written so far, including those not yet fsync'ed.
+    this.compactions += 1;
+    this.syncedBytes = 0;
+    this.markSynced(this.linesWritten);
   }
 
   private writeSnapshot(fd: number): void {
@@ -450,6 +525,7 @@ export class EmbeddedStore implements Store {
     if (!existed) fsyncDir(this.dir);
     if (validLength < content.length) fs.fsyncSync(this.fd);
     this.journalBytes = validLength;
+    this.syncedBytes = validLength;
     this.journalRecords = lines;
     this.maybeCompact();
   }
@@ -545,6 +621,7 @@ export class EmbeddedStore implements Store {
     if (this.closed) throw new Error(`EmbeddedStore (${this.dir}) is closed`);
   }
 
+  /** After a failure memory may hold what the disk lost (see `fail`), so reads stop as well. */
   private assertWritable(): void {
     this.assertOpen();
     if (this.failure) throw this.failureError();
@@ -552,7 +629,7 @@ export class EmbeddedStore implements Store {
 
   private failureError(): Error {
     return new Error(
-      `EmbeddedStore (${this.dir}) stopped accepting writes after a disk write failed: ` +
+      `EmbeddedStore (${this.dir}) stopped after a disk write failed: ` +
         `${this.failure?.message}. Restart the process once the disk is healthy.`,
       { cause: this.failure },
     );

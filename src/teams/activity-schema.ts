@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ConversationKind } from '../domain/access.js';
 
 /**
  * The shape an incoming activity must have before the SDK sees it. botbuilder's own parser throws
@@ -41,5 +42,23 @@ export function isLoopbackServiceUrl(serviceUrl: string): boolean {
     return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
   } catch {
     return false;
+  }
+}
+
+/**
+ * Teams' `conversation.conversationType` as the access policy's conversation kind. Anything but
+ * `personal` (a group chat, a channel, a missing or unknown type) is a shared conversation, where
+ * the bot does nothing (issue #8: no personal data in any channel or group chat message).
+ */
+export function conversationKindOf(conversationType: string | undefined): ConversationKind {
+  switch (conversationType) {
+    case 'personal':
+      return 'personal';
+    case 'groupChat':
+      return 'group';
+    case 'channel':
+      return 'channel';
+    default:
+      return 'unknown';
   }
 }

@@ -22,7 +22,9 @@ import type { OutgoingMessage } from '../ports.js';
 import { TeamsMessenger } from './messenger.js';
 import { StoreStorage } from './storage.js';
 import { createProactiveAdapter } from './proactive-transport.js';
-import { incomingActivitySchema, isLoopbackServiceUrl } from './activity-schema.js';
+import { conversationKindOf, incomingActivitySchema, isLoopbackServiceUrl } from './activity-schema.js';
+import { decide, isAllowed } from '../domain/access.js';
+import { audit, auditDecision } from '../app/audit.js';
 
 /**
  * The only place (with the other files in src/teams) that knows the Teams SDK. It turns activities
@@ -133,6 +135,19 @@ export function createTeamsBot(options: { ctx: AppContext; config: Config; featu
         await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 403, body: { code: 'Forbidden' } } });
       return;
     }
+    // Personal chat only (issue #8): in a group chat or channel every member would read the answers.
+    // Refused before anything runs — no command, no card action, no turn state, no conversation
+    // reference; only the audit entry is stored.
+    const conversation = conversationKindOf(activity.conversation?.conversationType);
+    const gate = decide(identity.actor, 'bot.use', { type: 'conversation', conversation });
+    if (!isAllowed(gate)) {
+      await audit(ctx, auditDecision(identity.actor, 'bot.use', `conversation:${conversation}`, gate));
+      ctx.log.warn({ event: 'conversation.refused', actor: identity.actor.id, conversation }, 'activity outside the personal chat refused');
+      if (shouldAnswer(activity)) await replyRefusal(context, nl.identity.personalChatOnly);
+      else if (activity.type === ActivityTypes.Invoke)
+        await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 403, body: { code: 'Forbidden' } } });
+      return;
+    }
     if (countsAsAction(activity) && !limiter.tryTake(identity.actor.id, ctx.clock.now().getTime())) {
       ctx.log.warn({ event: 'rate-limited', actor: identity.actor.id }, 'user over the rate limit');
       await replyRefusal(context, nl.general.rateLimited);
@@ -140,7 +155,9 @@ export function createTeamsBot(options: { ctx: AppContext; config: Config; featu
     }
     context.turnState.set(ACTOR_KEY, identity.actor);
     if (isPersonal(activity)) {
-      const reference = TurnContext.getConversationReference(activity) as Record<string, unknown>;
+      // Without the incoming message's id: it changes every turn (so every message would rewrite the
+      // reference), and botbuilder would post proactive notices as replies to that old message.
+      const { activityId: _incoming, ...reference } = TurnContext.getConversationReference(activity) as Record<string, unknown>;
       await saveConversation(ctx, identity.actor.id, reference);
     }
     await app.run(context);

@@ -4,6 +4,7 @@ import type { AppContext } from '../app/context.js';
 import { loadConversation } from '../app/conversations.js';
 import type { DeliveryResult, Messenger, OutgoingMessage } from '../ports.js';
 import { toActivity } from './bot.js';
+import { parseRetryAfter } from './proactive-transport.js';
 
 /**
  * Proactive delivery to a person's personal chat, through the conversation reference stored when
@@ -39,10 +40,11 @@ export class TeamsMessenger implements Messenger {
 export function deliveryFailure(err: unknown): DeliveryResult {
   const e = err as { statusCode?: number; response?: { status?: number; headers?: { get?(n: string): string | undefined } }; message?: string };
   const status = e.statusCode ?? e.response?.status;
-  const retryAfterHeader = e.response?.headers?.get?.('retry-after');
+  // Retry-After on a RestError's response: delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+  const fromHeader = parseRetryAfter(e.response?.headers?.get?.('retry-after'));
   const retryAfterMs =
-    retryAfterHeader && /^\d+$/.test(retryAfterHeader)
-      ? Number(retryAfterHeader) * 1000
+    fromHeader !== undefined
+      ? fromHeader
       : // The proactive transport's TransientDeliveryError carries it parsed (src/teams/proactive-transport.ts).
         typeof (err as { retryAfterMs?: unknown }).retryAfterMs === 'number'
         ? (err as { retryAfterMs: number }).retryAfterMs

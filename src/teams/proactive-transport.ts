@@ -36,6 +36,9 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   if (!value) return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // Only a date with a month name and a time ("Wed, 21 Oct 2026 07:28:00 GMT" and the obsolete forms):
+  // Date.parse also reads "-5" or "1.5" as dates, which would turn garbage into "retry now".
+  if (!/[a-z]{3}/i.test(v) || !/\d{1,2}:\d{2}/.test(v)) return undefined;
   const at = Date.parse(v);
   return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }

@@ -342,6 +342,73 @@ describe('person rules with the facts of later features', () => {
     expect(noticesTo(w, 'u-regisseur').map(ruleOf)).toEqual(['Criterium voor een huisbezoek']);
   });
 
+  describe('a case with two persons: each person is checked, not only the first', () => {
+    const ANNA = { personName: 'Anna Eerstepersoon', personDob: '2005-05-05' };
+    const BERT = { personName: 'Bert Tweedepersoon', personDob: '2006-06-06' };
+    const policeAbout = (p: typeof ANNA, ref: string) => ({ subject: 'persoon', ...p, policeContact: 'true', policeReference: ref, description: 'Persoon valt voorbijgangers lastig.' });
+    const personKeyOf = async (w: World, signalRef: string) => {
+      const id = (await w.store.get<{ signalId: string }>(keys.signalRef(signalRef)))!.value.signalId;
+      return (await w.store.get<{ personKey?: string }>(keys.signal(id)))!.value.personKey!;
+    };
+
+    it('kerngroep-criterium fires for the second person when only they have 2 police contacts', async () => {
+      const w = await world({ facts: { interventionEffects: async () => ['onvoldoende'] } });
+      // Anna first: the case's personKey is hers. Bert joins the same case (same place).
+      const { caseRef } = await report(w, 'u-politie', policeAbout(ANNA, 'PL-A1'));
+      const bert1 = await report(w, 'u-politie', policeAbout(BERT, 'PL-B1'));
+      expect(bert1.caseRef).toBe(caseRef);
+      const c = await caseByRef(w, caseRef);
+      const bertKey = await personKeyOf(w, bert1.signalRef);
+      expect(c.personKey).not.toBe(bertKey);
+      await changeCaseLevel(w.ctx, actor(WM), c.id, 'overlast', 'Twee personen veroorzaken de overlast hier.');
+      await w.run();
+      const criterium = () => noticesTo(w, WM).filter((d) => ruleOf(d) === 'Criterium voor aanmelding bij de Kerngroep');
+      expect(criterium()).toHaveLength(0);
+
+      // Bert's second police contact (the signal trigger names his person): the criterion holds for him.
+      w.advance(20 * DAY);
+      expect((await report(w, 'u-politie', policeAbout(BERT, 'PL-B2'))).caseRef).toBe(caseRef);
+      await w.run();
+      expect(criterium()).toHaveLength(1);
+      const text = json(criterium()[0]!);
+      expect(text).toContain('2 politiecontacten binnen 6 maanden: 20-03-2026 en 09-04-2026');
+      expect(text).not.toContain('Bert');
+      expect(text).not.toContain('Anna');
+
+      // Feedback (every person of the case) and the sweep check both persons again: no second notice.
+      await evaluateEscalations(w.ctx, { type: 'feedback', caseId: c.id });
+      await startEscalations(w.ctx, { rules: DEFAULT_ESCALATION_RULES, facts: { interventionEffects: async () => ['onvoldoende'] } });
+      await w.run();
+      expect(criterium()).toHaveLength(1);
+      const fired = await firings(w, c.id);
+      expect(fired.filter((f) => f.rule === 'kerngroep-criterium').map((f) => f.personKey)).toEqual([bertKey]);
+    });
+
+    it('huisbezoek-criterium: a colour change of the second person reaches the chair', async () => {
+      let bertKey = '';
+      let rood = false;
+      const w = await world({ facts: { kerngroepColour: async (_ctx, key) => (rood && key === bertKey ? 'rood' : key === bertKey ? 'oranje' : 'groen') } });
+      const { caseRef } = await report(w, 'u-jongerenwerk', { subject: 'persoon', ...ANNA });
+      const bert1 = await report(w, 'u-jongerenwerk', { subject: 'persoon', ...BERT });
+      bertKey = await personKeyOf(w, bert1.signalRef);
+      w.advance(10 * DAY);
+      await report(w, 'u-jongerenwerk', { subject: 'persoon', ...BERT });
+      const c = await caseByRef(w, caseRef);
+      await w.run();
+      expect(noticesTo(w, CHAIR)).toHaveLength(0);
+      rood = true;
+      // The Kerngroep names the person whose colour changed.
+      await evaluateEscalations(w.ctx, { type: 'colour', caseId: c.id, personKeys: [bertKey] });
+      await w.run();
+      expect(noticesTo(w, CHAIR).map(ruleOf)).toEqual(['Criterium voor een huisbezoek']);
+      expect(noticesTo(w, 'u-regisseur').map(ruleOf)).toEqual(['Criterium voor een huisbezoek']);
+      // Without person keys (every person of the case): still once.
+      await evaluateEscalations(w.ctx, { type: 'colour', caseId: c.id });
+      await w.run();
+      expect(noticesTo(w, CHAIR)).toHaveLength(1);
+    });
+  });
+
   it('aanmelding → the chair; groep-opgeschaald at 80 % → wijkmanager and chair', async () => {
     const w = await world({ facts: { groupRegistration: async () => ({ persons: 5, registered: 4 }) } });
     const { caseRef } = await report(w, 'u-jongerenwerk', { subject: 'groep', groupSize: '5' });
@@ -469,12 +536,15 @@ describe('notice actions', () => {
     expect(c.events.at(-1)).toMatchObject({ type: 'level-changed', from: 'hinder', to: 'overlast', reason: 'Twee partners melden, ik neem de regie.' });
   });
 
-  it('plan a casusoverleg and register with the Kerngroep are recorded until those flows exist', async () => {
+  it('plan a casusoverleg / register with the Kerngroep: recorded on the firing, then the flow wired through NoticeHooks (text without a hook); the notice stays open', async () => {
     const w = await world();
     const { firingId } = await noticed(w);
     expect(cardText(await act(w, WM, 'escalation.plan-meeting', { firingId }))).toContain('casusoverleg plannen');
+    const hooked = escalationFeature({ hooks: { registerKerngroep: async (_ctx, a, c) => ({ kind: 'message', text: `flow for ${c.ref} by ${a.id}` }) } });
+    const viaHook = await hooked.actions.find((x) => x.verb === 'escalation.register-kerngroep')!.run(w.ctx, actor(WM), { firingId });
+    expect(cardText(viaHook)).toMatch(/^flow for C-\d{4}-\d{5} by u-wijkmanager$/);
     const firing = (await w.store.get<FiringRecord>(escalationKeys.firing(firingId)))!.value;
-    expect(firing.actions.map((a) => a.action)).toEqual(['planMeeting']);
+    expect(firing.actions.map((a) => a.action)).toEqual(['planMeeting', 'registerKerngroep']);
     expect(firing.handled).toBeUndefined();
   });
 

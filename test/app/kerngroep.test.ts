@@ -8,6 +8,7 @@ import { KERNGROEP_VERBS } from '../../src/cards/kerngroep-cards.js';
 import { actorFromDirectory } from '../../src/domain/actor.js';
 import { parseDirectory } from '../../src/domain/directory.js';
 import type { Registration } from '../../src/domain/kerngroep.js';
+import { indexes, keys } from '../../src/app/signals.js';
 import { manualClock, startHarness, type Harness } from '../support/bot.js';
 
 /**
@@ -48,7 +49,8 @@ describe('Kerngroep use cases', () => {
   const caseId = randomUUID();
 
   beforeAll(async () => {
-    h = await startHarness({}, { clock, directory });
+    // Configured: answers due 3 working days before the meeting, reminders 5 and 2 days before.
+    h = await startHarness({ KERNGROEP_DEADLINE_WORKING_DAYS: '3', KERNGROEP_REMINDER_DAYS: '5,2' }, { clock, directory });
     ctx = { ...h.bot.ctx, outbox };
     const reg: Registration = {
       id: randomUUID(),
@@ -83,6 +85,18 @@ describe('Kerngroep use cases', () => {
     // groen: only the Sociaal Wijkteam is asked (active guidance).
     expect(sent.map((n) => n.recipient)).toEqual(['u-swt']);
     expect(await kerngroepFacts.kerngroepColour(ctx, 'pk-1')).toBe('groen');
+  });
+
+  it('the deadline and the reminders follow the configuration (KERNGROEP_DEADLINE_WORKING_DAYS, KERNGROEP_REMINDER_DAYS)', async () => {
+    // Thursday 16 April 10:00 CEST: three working days before is Monday 13 April 10:00.
+    expect((await load()).deadline).toBe('2026-04-13T08:00:00.000Z');
+    const job = async (slot: string) => (await ctx.store.get<{ runAt: number }>(`job:kg-reminder:${meetingId}:${slot}`))?.value.runAt;
+    expect(await job('t-5')).toBe(Date.parse('2026-04-11T08:00:00.000Z'));
+    expect(await job('t-2')).toBe(Date.parse('2026-04-14T08:00:00.000Z'));
+    expect(await job('t-3')).toBeUndefined();
+    expect(await job('t-1')).toBeUndefined();
+    // The partner's card says the configured deadline.
+    expect(JSON.stringify(sent[0]!.message)).toContain('Antwoord graag vóór 2026-04-13 10:00');
   });
 
   it('a colour change sends the new questions to the organisations concerned and withdraws obsolete ones', async () => {
@@ -149,5 +163,81 @@ describe('Kerngroep use cases', () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ recipient: 'u-wm' });
     expect(JSON.stringify(sent[0]!.message)).toContain('kansen in het voortraject. Advies: Eerst een casusoverleg met de school.');
+  });
+
+  it("the chair's advice and other typed text are escaped: no markdown links or mentions in what the bot sends", async () => {
+    const id = randomUUID();
+    const reg: Registration = {
+      id,
+      caseId: randomUUID(),
+      caseRef: 'C-2026-00079',
+      district: 'crabbehof',
+      by: { userId: 'u-wm', organisation: 'gemeente' },
+      at: clock.now().toISOString(),
+      reason: 'b',
+      justification: 'Acute ernstige overlast.',
+      policeContactDates: [],
+      interventions: 0,
+      group: false,
+      persons: [{ personId: randomUUID(), personKey: 'pk-3', name: 'Derde Persoon', dateOfBirth: '2006-01-01' }],
+      status: 'aangemeld',
+    };
+    await ctx.store.commit([
+      { op: 'put', key: kerngroepKeys.registration(id), value: reg },
+      { op: 'index', index: kerngroepIndexes.registrations, member: id, score: 3 },
+    ]);
+    sent.length = 0;
+    const hostile = 'Bel [de helpdesk](https://evil.example/login) <at>Iedereen</at> **nu**';
+    await verb(KERNGROEP_VERBS.decide).run(ctx, actor('u-vz'), { registrationId: id, decision: 'return', [`reason_${id}`]: hostile });
+    const notice = (sent[0]!.message as { text: string }).text;
+    expect(notice).toContain('Advies: Bel \\[de helpdesk\\]\\(https://evil.example/login\\) &lt;at\\>Iedereen&lt;/at\\> \\*\\*nu\\*\\*');
+    expect(notice).not.toContain('[de helpdesk](');
+    expect(notice).not.toContain('<at>');
+    // The stored advice is what the chair typed; only its display is escaped.
+    expect((await ctx.store.get<Registration>(kerngroepKeys.registration(id)))!.value.decision!.reason).toBe(hostile);
+
+    // An unknown organisation id typed in the plan form is echoed escaped.
+    const planned = await verb(KERNGROEP_VERBS.plan).run(ctx, actor('u-vz'), { date: '2026-05-20', start: '10:00', orgs: '[klik](https://evil.example)' });
+    expect(text(planned)).toBe('Organisatie "\\[klik\\]\\(https://evil.example\\)" staat niet in het adresboek.');
+    // A case reference typed after "kerngroep aanmelden" is echoed escaped.
+    const [reply] = await kerngroepFeature.commands[0]!.run(ctx, actor('u-wm'), 'kerngroep aanmelden [x](https://evil.example)');
+    expect(reply).toEqual({ kind: 'text', text: 'Casus \\[X\\]\\(HTTPS://EVIL.EXAMPLE\\) bestaat niet of je hebt er geen toegang toe.' });
+  });
+
+  it('a registration the chair returned does not count as registered for groep-opgeschaald', async () => {
+    const groupCase = randomUUID();
+    const ops = [
+      { op: 'put' as const, key: keys.case(groupCase), value: { id: groupCase, ref: 'C-2026-00080', subject: 'groep', district: 'crabbehof' } },
+      ...['g-1', 'g-2'].flatMap((pk, n) => [
+        { op: 'put' as const, key: keys.signal(`s-${pk}`), value: { id: `s-${pk}`, personKey: pk } },
+        { op: 'index' as const, index: indexes.caseSignals(groupCase), member: `s-${pk}`, score: n },
+      ]),
+    ];
+    await ctx.store.commit(ops);
+    const registration = (status: Registration['status'], keysOf: string[]): Registration => ({
+      id: randomUUID(),
+      caseId: groupCase,
+      caseRef: 'C-2026-00080',
+      district: 'crabbehof',
+      by: { userId: 'u-wm', organisation: 'gemeente' },
+      at: clock.now().toISOString(),
+      reason: 'b',
+      policeContactDates: [],
+      interventions: 0,
+      group: keysOf.length === 2,
+      persons: keysOf.map((pk) => ({ personId: randomUUID(), personKey: pk, name: 'Groepslid', dateOfBirth: '2008-01-01' })),
+      status,
+    });
+    const add = async (g: Registration) =>
+      ctx.store.commit([
+        { op: 'put', key: kerngroepKeys.registration(g.id), value: g },
+        { op: 'index', index: kerngroepIndexes.caseRegistrations(groupCase), member: g.id, score: 1 },
+      ]);
+    // The whole group was registered, and returned to the wijkmanager: nobody counts as registered.
+    await add(registration('teruggegeven', ['g-1', 'g-2']));
+    expect(await kerngroepFacts.groupRegistration(ctx, groupCase)).toEqual({ persons: 2, registered: 0 });
+    // One member registered again (pending the chair's decision): one of two.
+    await add(registration('aangemeld', ['g-1']));
+    expect(await kerngroepFacts.groupRegistration(ctx, groupCase)).toEqual({ persons: 2, registered: 1 });
   });
 });

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/app/context.js';
 import { conversationKey, saveConversation } from '../../src/app/conversations.js';
-import { ConversationPacer, OutboxService, classifyDelivery, noticeIndexes } from '../../src/app/outbox-service.js';
+import { ConversationPacer, OutboxService, SharedConversationPacer, classifyDelivery, noticeIndexes } from '../../src/app/outbox-service.js';
 import type { Notice, SettledNotice } from '../../src/app/outbox.js';
 import { loadDirectory } from '../../src/domain/directory.js';
 import { InProcessJobs } from '../../src/jobs/index.js';
@@ -390,5 +390,79 @@ describe('ConversationPacer: at most 7 messages per second per conversation', ()
     expect(sleeps).toEqual([]);
     await pacer.take('a');
     expect(sleeps).toEqual([1000]);
+  });
+});
+
+describe('SharedConversationPacer: the 7-per-second limit holds over two bot instances on one store', () => {
+  async function twoInstances() {
+    const dir = mkdtempSync(join(tmpdir(), 'ovb-pacer-'));
+    const store = await EmbeddedStore.open(dir);
+    let now = 1_000_000;
+    const sleeps: number[] = [];
+    const clock = () => now;
+    const sleep = async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+    };
+    const close = async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    return { store, clock, sleep, sleeps, close, advance: (ms: number) => void (now += ms) };
+  }
+
+  it('in memory each instance would let 7 through (14 together); shared, the 8th waits for the window', async () => {
+    const t = await twoInstances();
+    try {
+      // Per-instance pacers: 4 + 4 sends to one conversation within a second, nobody waits.
+      const memA = new ConversationPacer(7, 1000, t.clock, t.sleep);
+      const memB = new ConversationPacer(7, 1000, t.clock, t.sleep);
+      for (let i = 0; i < 4; i++) await memA.take('u-1');
+      for (let i = 0; i < 4; i++) await memB.take('u-1');
+      expect(t.sleeps).toEqual([]);
+
+      const a = new SharedConversationPacer(t.store, 7, 1000, t.clock, t.sleep);
+      const b = new SharedConversationPacer(t.store, 7, 1000, t.clock, t.sleep);
+      for (let i = 0; i < 4; i++) await a.take('u-2');
+      t.advance(100);
+      for (let i = 0; i < 3; i++) await b.take('u-2');
+      expect(t.sleeps).toEqual([]);
+      // Another conversation is not held up.
+      await b.take('u-3');
+      expect(t.sleeps).toEqual([]);
+      // The 8th send to u-2 within the second, from either instance, waits until the oldest leaves the window.
+      await b.take('u-2');
+      expect(t.sleeps).toEqual([900]); // the first 4 (100 ms before the other 3) leave the window
+      // Now 4 are in the window (3 from b, the 8th): 3 more may go, the 4th waits again.
+      for (let i = 0; i < 3; i++) await a.take('u-2');
+      expect(t.sleeps).toEqual([900]);
+      await a.take('u-2');
+      expect(t.sleeps).toEqual([900, 100]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('concurrent takes on both instances: exactly 7 go at once, the rest wait', async () => {
+    const t = await twoInstances();
+    try {
+      const a = new SharedConversationPacer(t.store, 7, 1000, t.clock, t.sleep);
+      const b = new SharedConversationPacer(t.store, 7, 1000, t.clock, t.sleep);
+      const start = t.clock();
+      const at: number[] = [];
+      await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).take('u-4').then(() => at.push(t.clock() - start))));
+      expect(at.filter((ms) => ms === 0)).toHaveLength(7);
+      expect(at.filter((ms) => ms >= 1000)).toHaveLength(3);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('is the default of an outbox on a Redis store (several instances); in memory on the embedded store', () => {
+    const base = { jobs: {} as never, messenger: {} as never, directory, clock: { now: () => new Date() }, log: createLogger({ level: 'silent' }) };
+    const onRedis = new OutboxService({ ...base, store: { kind: 'redis' } as Store });
+    const embedded = new OutboxService({ ...base, store: { kind: 'embedded' } as Store });
+    expect((onRedis as unknown as { pacer: unknown }).pacer).toBeInstanceOf(SharedConversationPacer);
+    expect((embedded as unknown as { pacer: unknown }).pacer).toBeInstanceOf(ConversationPacer);
   });
 });

@@ -21,6 +21,7 @@ import {
   viewCase,
 } from '../../src/app/signals.js';
 import { SIGNAL_VERBS } from '../../src/cards/signal-cards.js';
+import { changeCaseLevel } from '../../src/app/escalation.js';
 import { actorFromDirectory, type Actor } from '../../src/domain/actor.js';
 import { parseDirectory } from '../../src/domain/directory.js';
 import type { Case, PoliceContact, Signal } from '../../src/domain/signal.js';
@@ -165,6 +166,12 @@ async function report(h: Harness, a: Actor, over: Record<string, unknown> = {}) 
   const result = await submitSignal(h.ctx, a, formData(await newCard(h, a), over));
   if (result.outcome !== 'created') throw new Error(`expected created, got ${result.outcome}: ${JSON.stringify(result)}`);
   return result;
+}
+
+/** Opschalen to overlast by the district's wijkmanager (the app's own use case). */
+async function raiseToOverlast(h: Harness, ref: string): Promise<void> {
+  const result = await changeCaseLevel(h.ctx, actor('u-wm'), (await caseByRef(h, ref)).id, 'overlast', 'Meerdere partners melden overlast.');
+  if (result.outcome !== 'changed') throw new Error(`expected changed, got ${JSON.stringify(result)}`);
 }
 
 async function caseByRef(h: Harness, ref: string): Promise<Case> {
@@ -639,6 +646,9 @@ describe('casus <ref>: need-to-know', () => {
     const own = await seen('u-jw2', true);
     expect(own.personDataShown).toBe(true);
     expect(texts(own.card)).toContain(nl.signals.caseCard.personShown('Jan de Vries', '2008-05-01'));
+    // §2: at hinder level nothing is shared, not even with the municipality; from overlast on it is.
+    expect((await seen('u-wm', true)).personDataShown).toBe(false);
+    await raiseToOverlast(h, ref);
     const wm = await seen('u-wm', true);
     expect(wm.personDataShown).toBe(true);
 
@@ -655,6 +665,7 @@ describe('casus <ref>: need-to-know', () => {
     const personAudit = (await auditEntries(h)).filter((e) => e.action === 'person-data.read');
     expect(personAudit).toEqual([
       { actor: 'u-jw2', action: 'person-data.read', resource: `case:${ref}`, outcome: 'allow' },
+      { actor: 'u-wm', action: 'person-data.read', resource: `case:${ref}`, outcome: 'redact' },
       { actor: 'u-wm', action: 'person-data.read', resource: `case:${ref}`, outcome: 'allow' },
       { actor: 'u-handhaving', action: 'person-data.read', resource: `case:${ref}`, outcome: 'redact' },
     ]);
@@ -679,6 +690,9 @@ describe('casus <ref>: need-to-know', () => {
     expect(jwJson).not.toContain('PL1800-2026-777');
     expect(texts(jw.card)).toContain(nl.signals.caseCard.policeContact);
 
+    // At hinder only the police itself; the municipality from overlast on (§2, §4).
+    expect(JSON.stringify((await view('u-wm')).card)).not.toContain('Vries');
+    await raiseToOverlast(h, pol.caseRef);
     for (const id of ['u-wm', 'u-vz', 'u-politie']) {
       const r = await view(id);
       expect(JSON.stringify(r.card)).toContain('Jan de Vries');

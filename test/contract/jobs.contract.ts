@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JobHandler, JobOutcome, JobRun, Jobs } from '../../src/ports.js';
 import type { BackoffOptions } from '../../src/jobs/backoff.js';
-import type { OnJobFailed } from '../../src/jobs/index.js';
+import type { OnJobFailed, RateLimit } from '../../src/jobs/index.js';
 
 /**
  * The one behavioural contract of the Jobs port, run against every adapter. It pins down what the
@@ -26,6 +26,8 @@ const SETTLE_MS = 300;
 export interface JobsFixtureOptions {
   maxAttempts: number;
   backoff: BackoffOptions;
+  /** Pacing (Teams: 50 runs per second per tenant); only the pacing test sets a small one. */
+  limiter?: RateLimit;
   /** Must be passed to every adapter instance the fixture creates. */
   onFailed: OnJobFailed;
 }
@@ -84,12 +86,13 @@ export function jobsContract(name: string, make: (options: JobsFixtureOptions) =
       fixture = undefined;
     });
 
-    async function setup(): Promise<JobsFixture> {
+    async function setup(extra: { limiter?: RateLimit } = {}): Promise<JobsFixture> {
       failures = [];
       fixture = await make({
         maxAttempts: CONTRACT_MAX_ATTEMPTS,
         backoff: CONTRACT_BACKOFF,
         onFailed: (job, reason) => failures.push({ job, reason }),
+        ...extra,
       });
       return fixture;
     }
@@ -163,6 +166,32 @@ export function jobsContract(name: string, make: (options: JobsFixtureOptions) =
         expect(() => fx.jobs.register('notice', recorder().handler)).toThrow(/already registered/);
         await fx.jobs.start();
         expect(() => fx.jobs.register('late', recorder().handler)).toThrow(/before start/);
+      });
+    });
+
+    describe('pacing', () => {
+      it('the limiter: no more than `max` runs start in any window of `durationMs` (Teams: 50 per second per tenant)', async () => {
+        const limit: RateLimit = { max: 5, durationMs: 1_000 };
+        // Timer and Redis round-trip slack: a token bucket (burst + refill) would be off by 800 ms here.
+        const SLACK_MS = 100;
+        const fx = await setup({ limiter: limit });
+        const starts: number[] = [];
+        fx.jobs.register('notice', async () => {
+          starts.push(performance.now());
+          return { status: 'done' };
+        });
+        await fx.jobs.start();
+        const total = 3 * limit.max - 2;
+        for (let i = 0; i < total; i++) await fx.jobs.enqueue({ id: `paced-${i}`, type: 'notice', payload: { i } });
+        await fx.advance(0);
+        await vi.waitFor(() => expect(starts).toHaveLength(total), { timeout: 15_000, interval: 20 });
+        starts.sort((a, b) => a - b);
+        // Any `max + 1` consecutive starts span at least one window.
+        const spans = starts.slice(limit.max).map((t, i) => t - starts[i]!);
+        for (const span of spans) expect(span).toBeGreaterThanOrEqual(limit.durationMs - SLACK_MS);
+        // And the limiter does not simply serialise everything: the first `max` start together.
+        expect(starts[limit.max - 1]! - starts[0]!).toBeLessThan(limit.durationMs / 2);
+        expect(failures).toEqual([]);
       });
     });
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { recordValue } from '../support/fixtures/embedded-writer.js';
 
@@ -26,6 +26,7 @@ function tempDir(): string {
 }
 
 afterEach(() => {
+  vi.restoreAllMocks();
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -293,6 +294,91 @@ describe('EmbeddedStore lock', () => {
     const store = await EmbeddedStore.open(dir);
     expect(fs.readFileSync(path.join(dir, 'LOCK'), 'utf8').trim()).toBe(String(process.pid));
     await store.close();
+  });
+});
+
+describe('EmbeddedStore group commit', () => {
+  type FsyncCallback = (error: NodeJS.ErrnoException | null) => void;
+  /** Holds every journal fsync until the test releases it (with an error, if given). */
+  function holdFsyncs() {
+    const held: FsyncCallback[] = [];
+    const real = fs.fsync.bind(fs);
+    vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, cb: FsyncCallback) => {
+      held.push((error) => (error ? cb(error) : real(fd, cb)));
+    }) as typeof fs.fsync);
+    return {
+      get count() {
+        return held.length;
+      },
+      release(error?: NodeJS.ErrnoException) {
+        for (const cb of held.splice(0)) cb(error ?? null);
+      },
+    };
+  }
+  const settled = async (p: Promise<unknown>) => {
+    let done = false;
+    void p.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return done;
+  };
+
+  it('concurrent commits share an fsync, and every one of them survives a reopen', async () => {
+    const dir = tempDir();
+    const store = await EmbeddedStore.open(dir);
+    const fsyncs = vi.spyOn(fs, 'fsync');
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => store.commit([{ op: 'put', key: `rec:${i + 1}`, value: recordValue(i + 1) }])),
+    );
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(fsyncs.mock.calls.length).toBeGreaterThan(0);
+    expect(fsyncs.mock.calls.length).toBeLessThan(20);
+    await store.close();
+    const reopened = await EmbeddedStore.open(dir);
+    const docs = await reopened.getMany(Array.from({ length: 200 }, (_, i) => `rec:${i + 1}`));
+    expect(docs.map((d) => (d?.value as { n: number }).n)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    await reopened.close();
+  });
+
+  it('neither the commit nor a reader that sees it is answered before its fsync is done', async () => {
+    const dir = tempDir();
+    const store = await EmbeddedStore.open(dir);
+    const disk = holdFsyncs();
+    const commit = store.commit([{ op: 'put', key: 'card:1', value: { n: 1 }, ifAbsent: true }]);
+    const read = store.get('card:1');
+    // A double click: refused on the condition, but that answer too waits for the disk.
+    const again = store.commit([{ op: 'put', key: 'card:1', value: { n: 2 }, ifAbsent: true }]);
+    expect(disk.count).toBeGreaterThan(0);
+    expect(await settled(commit)).toBe(false);
+    expect(await settled(read)).toBe(false);
+    expect(await settled(again)).toBe(false);
+    disk.release();
+    expect(await commit).toMatchObject({ ok: true });
+    expect((await read)?.value).toEqual({ n: 1 });
+    expect(await again).toEqual({ ok: false, conflict: 'card:1' });
+    await store.close();
+  });
+
+  it('a failed fsync fails the waiting commit, stops the store, and loses nothing confirmed before it', async () => {
+    const dir = tempDir();
+    const store = await EmbeddedStore.open(dir);
+    expect(await store.commit([{ op: 'put', key: 'kept', value: { n: 1 } }])).toMatchObject({ ok: true });
+    const disk = holdFsyncs();
+    const lost = store.commit([{ op: 'put', key: 'lost', value: { n: 2 } }]);
+    await settled(lost);
+    disk.release(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+    await expect(lost).rejects.toThrow(/disk write failed: EIO/);
+    await expect(store.get('kept')).rejects.toThrow(/Restart the process/);
+    await expect(store.commit([{ op: 'put', key: 'later', value: {} }])).rejects.toThrow(/disk write failed/);
+    await expect(store.ping()).rejects.toThrow();
+    await store.close();
+    vi.restoreAllMocks();
+    const reopened = await EmbeddedStore.open(dir);
+    expect((await reopened.get('kept'))?.value).toEqual({ n: 1 });
+    expect(await reopened.get('lost')).toBeUndefined();
+    await reopened.close();
   });
 });
 

@@ -187,6 +187,35 @@ describe('escalation notices over HTTP', () => {
     expect(await h.bot.outbox.status(id)).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^blocked \(403\)/) });
   });
 
+  it('404 (conversation not found): the notice fails at once with the reason and the case’s director is told', async () => {
+    const { h, clock } = await start();
+    await greet(h, wijkmanager);
+    let refused = 0;
+    h.stub.respond((p) => {
+      if (p.conversationId !== WM_CONV || p.method !== 'POST' || !JSON.stringify(p.activity).includes('Drempel bereikt')) return undefined;
+      refused++;
+      return { status: 404, body: { error: { code: 'ConversationNotFound', message: 'Conversation not found.' } } };
+    });
+    const caseRef = await report(h, clock, jongerenwerk);
+    await report(h, clock, politie);
+    await h.bot.runDueJobs();
+    await h.bot.runDueJobs();
+    // Not retried: one call, then failed with the reason.
+    expect(refused).toBe(1);
+    expect(notices(h)).toHaveLength(0);
+    const id = await noticeIdFor(h, 'u-wijkmanager');
+    expect(await h.bot.outbox.status(id)).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^not-found \(404\)/) });
+    const told = h.stub.to(personalConversationId(jongerenwerk)).filter((p) => visibleText(p.activity).includes('Niet afgeleverd'));
+    expect(told).toHaveLength(1);
+    const text = visibleText(told[0]!.activity);
+    expect(text).toContain('Willem Wijkmanager (Gemeente Dordrecht) kon niet worden bereikt');
+    expect(text).toContain('het persoonlijke gesprek met de Overlastbot bestaat niet meer (404)');
+    expect(text).toContain(caseRef);
+    clock.advance(60 * 60_000);
+    await h.bot.runDueJobs();
+    expect(refused).toBe(1);
+  });
+
   it('no conversation yet: the notice waits, the director sees "nog niet bereikbaar", delivery follows the install', async () => {
     const { h, clock } = await start();
     await report(h, clock, jongerenwerk);

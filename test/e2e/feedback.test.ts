@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changeCaseLevel } from '../../src/app/escalation.js';
+import { changeCaseLevel, escalationKeys, type FiringRecord } from '../../src/app/escalation.js';
 import { feedbackKeys } from '../../src/app/feedback.js';
 import { meetingIndexes, meetingKeys } from '../../src/app/meetings.js';
 import { keys as signalKeys } from '../../src/app/signals.js';
@@ -192,6 +192,26 @@ describe('terugkoppeling over real HTTP with a controllable clock', () => {
     expect(caseCard).not.toContain(SECRET_EXPLANATION);
   });
 
+  it('the wijkmanager clicks "Aanmelden bij Kerngroep" on the kerngroep-criterium notice → the registration card', async () => {
+    const notice = h.stub
+      .to(personalConversationId(wijkmanager))
+      .map((p) => JSON.stringify(p.activity))
+      .find((j) => j.includes('Criterium voor aanmelding bij de Kerngroep'))!;
+    expect(notice).toContain('"verb":"escalation.register-kerngroep"');
+    const firingId = /"verb":"escalation\.register-kerngroep","data":\{"firingId":"([0-9a-f-]{36})"\}/.exec(notice)?.[1] ?? /"firingId":"([0-9a-f-]{36})"/.exec(notice)![1]!;
+    const card = await click(wijkmanager, 'escalation.register-kerngroep', { firingId });
+    const shown = text(card);
+    expect(shown).toContain(`Aanmelden bij de Kerngroep — ${ids.personRef}`);
+    // The Kerngroep feature's registration flow for this case (its form or the user-specific view of it).
+    expect(JSON.stringify(card)).toMatch(new RegExp(`"verb":"kerngroep\\.register[^"]*","data":\\{"caseRef":"${ids.personRef}"`));
+    // The card replaces the notice in the chat: no name in what everyone's client keeps.
+    expect(JSON.stringify(card)).not.toContain('Karel');
+    // The click is recorded on the firing; the notice stays open (registering is not a decision yet).
+    const firing = (await h.bot.ctx.store.get<FiringRecord>(escalationKeys.firing(firingId)))!.value;
+    expect(firing.actions.map((a) => [a.action, a.by])).toEqual([['registerKerngroep', 'u-wijkmanager']]);
+    expect(firing.handled).toBeUndefined();
+  });
+
   it('the author can correct the feedback; the history is kept; others cannot give it', async () => {
     const { cardId, card } = await formFor(jongerenwerk, ids.i1);
     expect(JSON.stringify(card)).toContain(SECRET_EXPLANATION); // prefilled
@@ -261,6 +281,13 @@ describe('terugkoppeling over real HTTP with a controllable clock', () => {
     expect(view.indexOf('Te laat: Zorgtraject aanbieden')).toBeGreaterThan(-1);
     expect(view.indexOf('Te laat')).toBeLessThan(view.indexOf('Uitgevoerd: Gesprek met de jongeren'));
     expect(view).toContain('effect: Onvoldoende');
+  });
+
+  it('the free text of feedback never reaches the bot\'s logs', async () => {
+    const logs = h.logs.join('');
+    // The bot did log this run (debug level): the absence below is not an empty log.
+    expect(logs).toContain('feedback.given');
+    for (const free of [SECRET_EXPLANATION, 'Na een tweede gesprek iets beter.', 'reageerden nauwelijks', 'tweede gesprek']) expect(logs).not.toContain(free);
   });
 });
 

@@ -16,6 +16,7 @@ import {
 const partner: TestUser = { aadObjectId: 'u-politie' };
 const wijkmanager: TestUser = { aadObjectId: 'u-wijkmanager' };
 const beheerder: TestUser = { aadObjectId: 'u-beheerder' };
+const voorzitter: TestUser = { aadObjectId: 'u-voorzitter' };
 const stranger: TestUser = { aadObjectId: 'u-nobody' };
 
 describe('foundation over real HTTP (Bot Connector stub)', () => {
@@ -54,6 +55,17 @@ describe('foundation over real HTTP (Bot Connector stub)', () => {
     expect(stored?.value.reference.serviceUrl).toBe(h.stub.url);
   });
 
+  it('keeps one conversation reference per user, not rewritten by every message', async () => {
+    await say(partner, 'help');
+    const first = await h.bot.ctx.store.get<{ reference: any }>('conv:u-politie');
+    // The incoming message's id is not part of it: proactive notices must not be replies to an old message.
+    expect(first?.value.reference.activityId).toBeUndefined();
+    await say(partner, 'help');
+    await say(partner, 'mijn meldingen');
+    const later = await h.bot.ctx.store.get<{ reference: any }>('conv:u-politie');
+    expect(later?.etag).toBe(first?.etag);
+  });
+
   it('shows help that depends on the roles of the user', async () => {
     const partnerHelp = visibleText((await say(partner, 'help'))[0]!.activity);
     expect(partnerHelp).toContain('Wat je kunt doen');
@@ -64,11 +76,19 @@ describe('foundation over real HTTP (Bot Connector stub)', () => {
     const wmHelp = visibleText((await say(wijkmanager, 'Help'))[0]!.activity);
     expect(wmHelp).toContain('wijkmanager bij Gemeente Dordrecht');
     expect(wmHelp).toContain('Casusoverleg plannen');
-    expect(wmHelp).not.toContain('Terugkoppeling geven');
+    // What is offered is the access policy's answer (src/app/help.ts): the wijkmanager may be made
+    // responsible for an intervention (feedback.give) like anyone invited, but never exports the audit log.
+    expect(wmHelp).not.toContain('Auditlog exporteren');
 
     const adminHelp = visibleText((await say(beheerder, 'help'))[0]!.activity);
     expect(adminHelp).toContain('Auditlog exporteren');
     expect(adminHelp).not.toContain('Nieuwe melding');
+    expect(adminHelp).not.toContain('Casusoverleg plannen');
+
+    // The chair may report signals (signal.create: the municipality's roles), so the card offers it.
+    const chairHelp = (await say(voorzitter, 'help'))[0]!.activity;
+    expect(visibleText(chairHelp)).toContain('Casusoverleg plannen');
+    expect(chairHelp.attachments?.[0]?.content.actions.map((a: { data: { command: string } }) => a.data.command)).toContain('melding');
   });
 
   it('answers unknown text with the help card', async () => {

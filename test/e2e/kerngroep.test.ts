@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KERNGROEP_VERBS } from '../../src/cards/kerngroep-cards.js';
 import { parseDirectory } from '../../src/domain/directory.js';
 import type { Case } from '../../src/domain/signal.js';
-import { keys } from '../../src/app/signals.js';
+import { indexes, keys } from '../../src/app/signals.js';
+import { meetingIndexes, meetingKeys } from '../../src/app/meetings.js';
+import { feedbackKeys } from '../../src/app/feedback.js';
+import { AUDIT_LOG } from '../../src/app/audit.js';
+import type { Signal } from '../../src/domain/signal.js';
 import { registerKerngroepHook } from '../../src/app/kerngroep.js';
 import { actorFromDirectory } from '../../src/domain/actor.js';
 import { manualClock, startHarness, type Harness } from '../support/bot.js';
@@ -67,6 +71,7 @@ function findAll(node: unknown, pred: (n: Card) => boolean, out: Card[] = []): C
   return out;
 }
 const cardText = (card: unknown) => visibleText({ attachments: [{ content: card }] });
+const DOBS = ['2010-05-05', '2008-06-06', '2005-07-07'];
 
 describe('Kerngroep over real HTTP with a controllable clock', () => {
   let h: Harness;
@@ -93,6 +98,9 @@ describe('Kerngroep over real HTTP with a controllable clock', () => {
     return { text: String(res.body.value) };
   }
   const count = (user: TestUser) => h.stub.to(personalConversationId(user)).length;
+  const auditEntries = async () => (await h.bot.ctx.store.readLog(AUDIT_LOG, 0, 8.64e15)).map((e) => e.entry as Record<string, string>);
+  /** Everything the bot posted to the Bot Connector (what Teams keeps in chat history). */
+  const allPosted = () => JSON.stringify([...partners, wijkmanager, chair].flatMap((p) => h.stub.to(personalConversationId(p)).map((x) => x.activity)));
   const received = (user: TestUser, since: number) => h.stub.to(personalConversationId(user)).slice(since).map((p) => visibleText(p.activity));
   async function at(iso: string) {
     clock.set(new Date(iso));
@@ -140,23 +148,53 @@ describe('Kerngroep over real HTTP with a controllable clock', () => {
     return click(user, KERNGROEP_VERBS.answer, { ...data, ...extra });
   }
 
-  it('the wijkmanager registers the persons of a case; the bot shows criterion (a) from the data; the chair is told', async () => {
-    caseRef = await report(GREEN, '2010-05-05');
-    expect(await report(ORANGE, '2008-06-06')).toBe(caseRef);
-    expect(await report(RED, '2005-07-07')).toBe(caseRef);
+  it('the wijkmanager registers the persons of a case: the posted card names nobody; the form with names and criterion (a) is for the wijkmanager only', async () => {
+    caseRef = await report(GREEN, DOBS[0]!);
+    expect(await report(ORANGE, DOBS[1]!)).toBe(caseRef);
+    expect(await report(RED, DOBS[2]!)).toBe(caseRef);
 
+    // What is posted (and stays in the chat history) carries no names or dates of birth.
     const [form] = await say(wijkmanager, `kerngroep aanmelden ${caseRef}`);
     const text = visibleText(form!.activity);
     expect(text).toContain(`Aanmelden bij de Kerngroep — ${caseRef}`);
-    expect(text).toContain('Criterium (a): 0 politiecontacten');
-    expect(text).toContain('geldt criterium (a) niet');
-    for (const name of [GREEN, ORANGE, RED]) expect(text).toContain(name);
-    // The escalation notice's "Aanmelden bij Kerngroep" (hook) opens the same form; person keys never reach the card.
+    expect(text).toContain('Deze casus heeft 3 personen');
+    for (const secret of [GREEN, ORANGE, RED, ...DOBS]) expect(JSON.stringify(form!.activity)).not.toContain(secret);
+    const refresh = findAll(form!.activity, (n) => !!n.refresh)[0]!.refresh;
+    expect(refresh.userIds).toEqual([wijkmanager.aadObjectId]);
+    expect(refresh.action.verb).toBe(KERNGROEP_VERBS.registerForm);
+
+    // Teams fetches the user-specific view for the wijkmanager: names, dates of birth, criterion (a).
+    const posted = count(wijkmanager);
+    const auditBefore = (await auditEntries()).length;
+    const view = await click(wijkmanager, refresh.action.verb, refresh.action.data);
+    expect(view.card, view.text).toBeDefined();
+    for (const name of [GREEN, ORANGE, RED]) expect(view.text).toContain(name);
+    expect(view.text).toContain(`${ORANGE} (2008-06-06)`);
+    expect(view.text).toContain('Criterium (a): 0 politiecontacten (mutaties) in de afgelopen 6 maanden (sinds 2025-10-01).');
+    expect(view.text).toContain('geldt criterium (a) niet');
+    expect(findAll(view.card, (n) => !!n.refresh)[0]!.refresh.userIds).toEqual([wijkmanager.aadObjectId]);
+    // The view is the invoke answer to this user only: nothing new was posted in the chat.
+    expect(count(wijkmanager)).toBe(posted);
+    const audited = (await auditEntries()).slice(auditBefore);
+    expect(audited).toContainEqual(expect.objectContaining({ actor: 'u-wijkmanager', action: 'person-data.read', resource: `case:${caseRef}`, outcome: 'allow' }));
+
+    // Anyone else asking for that view (a forged refresh) is refused, sees no names, and it is audited.
+    for (const other of [politie, woonbron]) {
+      const res = await click(other, refresh.action.verb, refresh.action.data);
+      expect(res.card).toBeUndefined();
+      expect(res.text).toBe(`Casus ${caseRef} bestaat niet of je hebt er geen toegang toe.`);
+    }
+    expect(await auditEntries()).toContainEqual(expect.objectContaining({ actor: 'u-woonbron', action: 'kerngroep.register', resource: `case:${caseRef}`, outcome: 'deny' }));
+
+    // The escalation notice's "Aanmelden bij Kerngroep" (hook) gives the same base card; person keys never reach a card.
     const ptr = await h.bot.ctx.store.get<{ caseId: string }>(keys.caseRef(caseRef));
     const kase = (await h.bot.ctx.store.get<Case>(keys.case(ptr!.value.caseId)))!.value;
     const viaHook = await registerKerngroepHook(h.bot.ctx, actorFromDirectory(h.bot.ctx.directory, 'u-wijkmanager')!, kase);
     expect(viaHook.kind === 'card' && cardText(viaHook.card)).toContain(`Aanmelden bij de Kerngroep — ${caseRef}`);
-    expect(JSON.stringify(form!.activity)).not.toContain(kase.personKey ?? 'no-person-key');
+    expect(viaHook.kind === 'card' && JSON.stringify(viaHook.card)).not.toContain(GREEN);
+    const signalIds = await h.bot.ctx.store.range(indexes.caseSignals(kase.id), -Infinity, Infinity);
+    const signals = (await h.bot.ctx.store.getMany<Signal>(signalIds.map((e) => keys.signal(e.member)))).map((x) => x!.value);
+    for (const sgn of signals) expect(JSON.stringify(view.card)).not.toContain(sgn.personKey!);
     const viaHookPartner = await registerKerngroepHook(h.bot.ctx, actorFromDirectory(h.bot.ctx.directory, 'u-woonbron')!, kase);
     expect(viaHookPartner).toEqual({ kind: 'message', text: `Casus ${caseRef} bestaat niet of je hebt er geen toegang toe.` });
 
@@ -166,12 +204,50 @@ describe('Kerngroep over real HTTP with a controllable clock', () => {
     expect((await click(wijkmanager, KERNGROEP_VERBS.register, { caseRef, reason: 'c' })).text).toContain('niet (meer) geldig');
     expect((await click(politie, KERNGROEP_VERBS.register, { caseRef, reason: 'b', justification: 'Acute ernstige overlast op het plein.' })).text).toContain('geen toegang');
 
+    // Criterion (a) from the data: two police contacts in the last 6 months (one older one does not count) ...
+    const greenKey = signals.find((x) => x.person?.name === GREEN)!.personKey!;
+    const redKey = signals.find((x) => x.person?.name === RED)!.personKey!;
+    await h.bot.ctx.store.commit([
+      { op: 'index', index: indexes.personPolice(greenKey), member: 'pc-1', score: Date.parse('2026-01-05T10:00:00Z') },
+      { op: 'index', index: indexes.personPolice(redKey), member: 'pc-2', score: Date.parse('2026-03-01T10:00:00Z') },
+      { op: 'index', index: indexes.personPolice(redKey), member: 'pc-3', score: Date.parse('2025-09-30T10:00:00Z') },
+    ]);
+    // ... is not enough on its own: the earlier phases must have been tried without enough effect.
+    expect((await click(wijkmanager, KERNGROEP_VERBS.register, { caseRef, reason: 'a' })).text).toContain('criterium (a) niet. Kies (b)');
+    const i1 = crypto.randomUUID();
+    const i2 = crypto.randomUUID();
+    await h.bot.ctx.store.commit([
+      { op: 'put', key: meetingKeys.intervention(i1), value: { id: i1, organisation: 'woonbron', instrument: 'woningcorporatie:waarschuwingsbrief', agreedAt: '2026-02-10T10:00:00.000Z' } },
+      { op: 'put', key: meetingKeys.intervention(i2), value: { id: i2, organisation: 'politie', description: 'Extra toezicht op het plein, let op Rob Rood', agreedAt: '2026-02-12T10:00:00.000Z' } },
+      { op: 'index', index: meetingIndexes.caseInterventions(kase.id), member: i1, score: 1 },
+      { op: 'index', index: meetingIndexes.caseInterventions(kase.id), member: i2, score: 2 },
+      { op: 'put', key: feedbackKeys.feedback(i1), value: { interventionId: i1, current: { effect: 'onvoldoende' }, history: [] } },
+    ]);
+    const holds = await click(wijkmanager, refresh.action.verb, refresh.action.data);
+    expect(holds.text).toContain('Criterium (a): 2 politiecontacten (mutaties) in de afgelopen 6 maanden (sinds 2025-10-01): 2026-01-05, 2026-03-01.');
+    expect(holds.text).toContain('Interventies zonder voldoende effect (geen of onvoldoende): 1.');
+    expect(holds.text).toContain('Volgens de gegevens geldt criterium (a):');
+    // The interventions already deployed, each with organisation, what and effect.
+    expect(holds.text).toContain('Al ingezette interventies: 2.');
+    expect(holds.text).toContain('Woningcorporatie Woonbron — Waarschuwingsbrief over de huurovereenkomst (afgesproken 2026-02-10) — effect: Onvoldoende');
+    // An agreement without an instrument: its free-text description (which may name someone) is not shown.
+    expect(holds.text).toContain('Politie basisteam Dordrecht — eigen afspraak zonder instrument, zie het casusoverleg (afgesproken 2026-02-12) — effect: nog niet teruggekoppeld');
+    expect(holds.text).not.toContain('Extra toezicht');
+
     const before = count(chair);
-    const done = await click(wijkmanager, KERNGROEP_VERBS.register, { caseRef, reason: 'b', justification: 'Acute ernstige overlast op het plein, bewoners bedreigd.', persons: '' });
+    const done = await click(wijkmanager, KERNGROEP_VERBS.register, { caseRef, reason: 'a', persons: '' });
     expect(done.text).toContain(`3 personen van ${caseRef} aangemeld bij de Kerngroep`);
+    const regs = await h.bot.ctx.store.range('kg-registrations', -Infinity, Infinity);
+    const reg = (await h.bot.ctx.store.get<Record<string, any>>(`kg-reg:${regs[0]!.member}`))!.value;
+    expect(reg).toMatchObject({ reason: 'a', policeContactDates: ['2026-01-05', '2026-03-01'], criterionA: { from: '2025-10-01', holds: true, ineffective: 1 }, interventions: 2 });
+    expect(reg.deployed).toEqual([
+      { organisation: 'woonbron', what: 'Waarschuwingsbrief over de huurovereenkomst', agreedOn: '2026-02-10', effect: 'onvoldoende' },
+      { organisation: 'politie', what: 'eigen afspraak zonder instrument, zie het casusoverleg', agreedOn: '2026-02-12' },
+    ]);
     await h.bot.runDueJobs();
     const notices = received(chair, before);
     expect(notices.join('\n')).toContain('Aanmelding bij de Kerngroep');
+    for (const secret of [GREEN, ORANGE, RED, ...DOBS]) expect(allPosted()).not.toContain(secret);
   });
 
   it('the chair accepts (recorded, case handled by the Kerngroep) and plans with the first shell plus BRP', async () => {
@@ -193,6 +269,13 @@ describe('Kerngroep over real HTTP with a controllable clock', () => {
     const planned = await click(chair, KERNGROEP_VERBS.plan, { date: '2026-04-16', start: '10:00', place: 'Stadskantoor', orgs: 'brp' });
     expect(planned.text).toContain('Uitgenodigd: Politie basisteam Dordrecht, Woningcorporatie Woonbron, Sociaal Wijkteam Crabbehof, Leerplicht Dordrecht, BRP Dordrecht');
     meetingId = findAll(planned.card, (n) => n.verb === KERNGROEP_VERBS.agenda)[0]!.data.meetingId;
+    // The agenda form names the persons: the chair's own user-specific view (refresh for the chair only), audited.
+    expect(planned.text).toContain(`${ORANGE} (2008-06-06)`);
+    expect(findAll(planned.card, (n) => !!n.refresh)[0]!.refresh).toEqual({ action: { type: 'Action.Execute', verb: KERNGROEP_VERBS.agendaForm, data: { meetingId } }, userIds: [chair.aadObjectId] });
+    expect(await auditEntries()).toContainEqual({ actor: 'u-voorzitter', action: 'person-data.read', resource: `kerngroep-meeting:${meetingId}`, outcome: 'allow', reason: KERNGROEP_VERBS.agendaForm });
+    expect((await click(politie, KERNGROEP_VERBS.agendaForm, { meetingId })).text).toContain('Dat mag je niet');
+    expect(cardText((await click(chair, KERNGROEP_VERBS.agendaForm, { meetingId })).card)).toContain(`${RED} (2005-07-07)`);
+    for (const secret of [GREEN, ORANGE, RED, ...DOBS]) expect(allPosted()).not.toContain(secret);
     let last = '';
     for (const el of findAll(planned.card, (n) => n.type === 'TextBlock' || n.type === 'Input.ChoiceSet')) {
       if (el.type === 'TextBlock') last = el.text;
@@ -283,6 +366,30 @@ describe('Kerngroep over real HTTP with a controllable clock', () => {
     expect(findAll(m.card, (n) => !!n.refresh)[0]!.refresh.userIds).toEqual([chair.aadObjectId]);
     expect(m.text).not.toContain(BSN_RED);
     expect(m.text).not.toContain('Vraag heropenen');
+    // Each view with person data was allowed first and audited: the partner's inquiry, the chair's matrix.
+    const audit = await auditEntries();
+    expect(audit).toContainEqual({ actor: 'u-leerplicht', action: 'person-data.read', resource: `kerngroep-meeting:${meetingId}`, outcome: 'allow', reason: KERNGROEP_VERBS.inquiry });
+    expect(audit).toContainEqual({ actor: 'u-voorzitter', action: 'person-data.read', resource: `kerngroep-meeting:${meetingId}`, outcome: 'allow', reason: KERNGROEP_VERBS.matrix });
+    expect(audit.filter((e) => e.action === 'person-data.read' && e.actor === 'u-politie' && e.outcome === 'allow').length).toBeGreaterThan(0);
+    expect(audit).toContainEqual(expect.objectContaining({ actor: 'u-politie', action: 'kerngroep.chair', outcome: 'deny' }));
+  });
+
+  it('"herinner ontbrekende partners": only the organisations with open questions get a reminder, exactly once', async () => {
+    const marks = Object.fromEntries(partners.map((p) => [p.aadObjectId, count(p)]));
+    const m = await click(chair, KERNGROEP_VERBS.matrix, { meetingId });
+    const button = findAll(m.card, (n) => n.verb === KERNGROEP_VERBS.remind)[0]!;
+    expect(button.title).toBe('Herinner ontbrekende partners');
+    const reminded = await click(chair, button.verb, button.data);
+    expect(reminded.text).toContain('Herinnering verstuurd aan 2 organisaties.');
+    await h.bot.runDueJobs();
+    await h.bot.runDueJobs();
+    expect(received(woonbron, marks[woonbron.aadObjectId]!)).toEqual([
+      'Herinnering: Woningcorporatie Woonbron heeft nog 4 open vragen voor de Kerngroep (deadline 2026-04-14 10:00).',
+    ]);
+    expect(received(brp, marks[brp.aadObjectId]!)).toEqual(['Herinnering: BRP Dordrecht heeft nog 4 open vragen voor de Kerngroep (deadline 2026-04-14 10:00).']);
+    for (const p of [politie, swt, leerplicht]) expect(received(p, marks[p.aadObjectId]!), p.aadObjectId).toEqual([]);
+    // Someone else cannot send them.
+    expect((await click(woonbron, KERNGROEP_VERBS.remind, { meetingId })).text).toContain('Dat mag je niet');
   });
 
   it('reminders at T-3 and T-1 go only to the two missing organisations; a late answer is marked late', async () => {
@@ -329,5 +436,7 @@ describe('Kerngroep over real HTTP with a controllable clock', () => {
 
     const logs = h.logs.join('');
     for (const secret of [BSN_ORANGE, BSN_RED, GREEN, ORANGE, RED, 'Sumatraplein 1']) expect(logs).not.toContain(secret);
+    // Nothing the bot posted in the whole scenario (what Teams keeps in chat history) names a person.
+    for (const secret of [BSN_ORANGE, BSN_RED, GREEN, ORANGE, RED, ...DOBS, 'Sumatraplein 1', 'Oma Oranje', '1950-01-01']) expect(allPosted()).not.toContain(secret);
   });
 });

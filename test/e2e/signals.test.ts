@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { indexes, keys } from '../../src/app/signals.js';
 import { AUDIT_LOG } from '../../src/app/audit.js';
+import { changeCaseLevel } from '../../src/app/escalation.js';
+import { actorFromDirectory } from '../../src/domain/actor.js';
 import { startHarness, type Harness } from '../support/bot.js';
 import { actionExecute, message, personalConversationId, post, visibleText, type TestUser } from '../support/teams.js';
 
@@ -194,7 +196,10 @@ describe('signals (meldingen) over real HTTP', () => {
     // The base card (kept in chat history) carries no person data at all.
     expect(JSON.stringify(seenByHandhaving)).not.toContain('Karel');
 
-    // The wijkmanager of the district sees the person only in the user-specific view.
+    // The wijkmanager of the district sees the person only in the user-specific view, and only from
+    // overlast on (§2: no personal data is shared at hinder level).
+    const wm = actorFromDirectory(h.bot.ctx.directory, wijkmanager.aadObjectId)!;
+    expect((await changeCaseLevel(h.bot.ctx, wm, casePtr!.value.caseId, 'overlast', 'Meerdere partners melden overlast.')).outcome).toBe('changed');
     h.stub.clear();
     await post(h.bot.url, message(wijkmanager, h.stub.url, `casus ${caseRef}`));
     const base = h.stub.to(personalConversationId(wijkmanager))[0]!.activity.attachments![0]!.content as Card;

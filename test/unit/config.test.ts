@@ -58,6 +58,17 @@ describe('config', () => {
     expect(full.ok).toBe(true);
   });
 
+  it('keeps closed cases 12 months unless RETENTION_MONTHS says otherwise (1–120)', () => {
+    const dflt = loadConfig({});
+    expect(dflt.ok && dflt.config.retentionMonths).toBe(12);
+    const set = loadConfig({ RETENTION_MONTHS: '24' });
+    expect(set.ok && set.config.retentionMonths).toBe(24);
+    for (const bad of ['0', '121', 'twaalf', '1.5']) {
+      const r = loadConfig({ RETENTION_MONTHS: bad });
+      expect(!r.ok && r.problems.map((p) => p.split(':')[0]), bad).toEqual(['RETENTION_MONTHS']);
+    }
+  });
+
   it('lets TENANT_ID override the accepted tenant', () => {
     const other = '22222222-2222-2222-2222-222222222222';
     const r = loadConfig({ TENANT_ID: other });

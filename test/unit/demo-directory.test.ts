@@ -66,6 +66,19 @@ describe('Playground users (.m365agentsplayground.yml)', () => {
     for (const p of playgroundPeople(playground)) expect(directory.user(p.aadObjectId), `${p.name} (${p.aadObjectId})`).toBeDefined();
   });
 
+  it('include partners of at least three organisations (of different kinds), so a newcomer can try each', () => {
+    const partners = demoPeople(playground, directory).flatMap((p) => {
+      const user = directory.user(p.objectId);
+      return user?.roles.includes('partner') ? [user] : [];
+    });
+    const organisations = new Set(partners.map((u) => u.organisation));
+    expect([...organisations].length, [...organisations].join(', ')).toBeGreaterThanOrEqual(3);
+    const kinds = new Set([...organisations].map((id) => directory.organisation(id)!.kind));
+    expect(kinds.size).toBeGreaterThanOrEqual(3);
+    // Only covenant partners: a non-covenant party would see a reduced bot, not a role to try.
+    for (const id of organisations) expect(directory.organisation(id)!.covenant, id).toBe(true);
+  });
+
   it('show their role in their display name and cover every role together', () => {
     const people = demoPeople(playground, directory);
     const roles = new Set(people.flatMap((p) => p.directory?.roles ?? []));

@@ -5,6 +5,7 @@ import {
   checkAnswers,
   completion,
   questionsFor,
+  reminderTimes,
   workingDaysBefore,
   type Answer,
 } from '../../src/domain/inquiry.js';
@@ -55,6 +56,30 @@ describe('deadline in working days before the meeting', () => {
   });
   it('is configurable', () => {
     expect(workingDaysBefore(new Date('2026-04-16T08:00:00Z'), 5, TZ).toISOString()).toBe('2026-04-09T08:00:00.000Z');
+  });
+});
+
+describe('reminders at T-3 and T-1 days, on the wall clock', () => {
+  it('across the spring DST change a reminder stays at the meeting time of day (not an hour off)', () => {
+    // Wednesday 1 April 2026 10:00 CEST; T-3 is Sunday 29 March (the change night) 10:00 CEST, T-5 is 27 March 10:00 CET.
+    const start = new Date('2026-04-01T08:00:00Z');
+    const r = reminderTimes(start, [5, 3, 1], TZ, new Date('2026-03-01T00:00:00Z'));
+    expect(r.map((x) => [x.days, x.at.toISOString()])).toEqual([
+      [5, '2026-03-27T09:00:00.000Z'],
+      [3, '2026-03-29T08:00:00.000Z'],
+      [1, '2026-03-31T08:00:00.000Z'],
+    ]);
+    // Subtracting 5 × 24 h would give 27 March 08:00 UTC = 09:00 CET: an hour early.
+    expect(r[0]!.at.getTime()).not.toBe(start.getTime() - 5 * 86_400_000);
+  });
+  it('across the autumn change too, and only reminders still ahead are returned', () => {
+    // Tuesday 27 October 2026 10:00 CET; T-3 = Saturday 24 October 10:00 CEST.
+    const start = new Date('2026-10-27T09:00:00Z');
+    expect(reminderTimes(start, [3, 1], TZ, new Date('2026-10-01T00:00:00Z')).map((x) => x.at.toISOString())).toEqual([
+      '2026-10-24T08:00:00.000Z',
+      '2026-10-26T09:00:00.000Z',
+    ]);
+    expect(reminderTimes(start, [3, 1], TZ, new Date('2026-10-25T00:00:00Z')).map((x) => x.days)).toEqual([1]);
   });
 });
 

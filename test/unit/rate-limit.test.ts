@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RateLimiter } from '../../src/app/rate-limit.js';
 
@@ -26,5 +27,29 @@ describe('RateLimiter', () => {
   it('is off with limit 0', () => {
     const rl = new RateLimiter(0);
     for (let i = 0; i < 1000; i++) expect(rl.tryTake('a', i)).toBe(true);
+  });
+});
+
+describe('RateLimiter: property', () => {
+  it('never lets one user through more than `limit` times in any window, whatever the timing', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 10, max: 1000 }),
+        fc.array(fc.tuple(fc.constantFrom('a', 'b'), fc.integer({ min: 0, max: 200 })), { maxLength: 200 }),
+        (limit, windowMs, steps) => {
+          const rl = new RateLimiter(limit, windowMs);
+          let now = 0;
+          const accepted: Record<string, number[]> = { a: [], b: [] };
+          for (const [user, gap] of steps) {
+            now += gap;
+            if (rl.tryTake(user, now)) accepted[user]!.push(now);
+          }
+          for (const times of Object.values(accepted)) {
+            for (let i = limit; i < times.length; i++) expect(times[i]! - times[i - limit]!).toBeGreaterThanOrEqual(windowMs);
+          }
+        },
+      ),
+    );
   });
 });
