@@ -20,7 +20,7 @@ import type { CommandRoute } from '../src/app/routes.js';
 import { auditExportCard } from '../src/cards/admin-cards.js';
 import { afschalenOfferCard, feedbackFormCard, feedbackListCard, feedbackRequestCard, interventionsOverviewCard } from '../src/cards/feedback-cards.js';
 import { helpCard } from '../src/cards/help-cards.js';
-import { agendaFormCard, chairCard, inquiryCard, matrixCard, registerBaseCard, registerFormCard } from '../src/cards/kerngroep-cards.js';
+import { agendaFormCard, chairCard, inquiryCard, kerngroepSummonsCard, matrixCard, registerBaseCard, registerFormCard } from '../src/cards/kerngroep-cards.js';
 import {
   adviceRequestCard,
   agreementCard,
@@ -484,6 +484,21 @@ export function cardSamples(): CardSample[] {
     chairCard({ registrations: [{ id: IDS.registration, line: 'C-2026-00012 · Crabbehof · 1 persoon · criterium (a) · aangemeld door Willem Wijkmanager' }], meetings: [] }),
   );
   add(
+    'kerngroep-summons.json',
+    'kerngroepSummonsCard (src/cards/kerngroep-cards.ts)',
+    "proactively, when the chair plans: each invited organisation's contact's summons to the Kerngroep meeting (no person data)",
+    kerngroepSummonsCard({
+      meetingId: IDS.kerngroepMeeting,
+      when: '2026-03-30 10:00',
+      place: 'Stadskantoor, kamer 3.12',
+      chair: 'Vera Voorzitter',
+      organisation: 'Jongerenwerk Dordrecht',
+      open: true,
+      colleagues: [{ value: 'u-jongerenwerk-2', title: 'Joris Jongerenwerk' }],
+      recipient: IDS.jongerenwerk,
+    }),
+  );
+  add(
     'kerngroep-agenda-form.json',
     'agendaFormCard (src/cards/kerngroep-cards.ts)',
     "the chair's agenda with a colour per person (user-specific, fictional person)",
@@ -546,6 +561,12 @@ export function cardSamples(): CardSample[] {
             { questionId: 'q2', org: 'Politie basisteam Dordrecht', label: nl.kerngroep.questions.risicosignalen, value: '', late: false },
           ],
         },
+      ],
+      attendance: [
+        { organisation: 'Jongerenwerk Dordrecht', name: 'Jamal Jongerenwerk', answer: { kind: 'aanwezig' } },
+        { organisation: 'Politie basisteam Dordrecht', name: 'Petra Politie', answer: { kind: 'vervanger', substituteName: 'Peter Politie' } },
+        { organisation: 'Politie basisteam Dordrecht', name: 'Peter Politie', substituteFor: 'Petra Politie' },
+        { organisation: 'Woningcorporatie Woonbron', name: 'Wendy Woonbron', answer: { kind: 'verhinderd', reason: 'Andere afspraak' } },
       ],
     }),
   );

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { parseReminderSlots, type ReminderSlot } from './domain/meeting.js';
 import { parseOverdue } from './domain/feedback.js';
 import { DEFAULT_RETENTION_MONTHS, MAX_RETENTION_MONTHS } from './domain/retention.js';
+import { nl } from './i18n/nl.js';
+
+const t = nl.config;
 
 /**
  * The whole configuration: one zod schema over the environment. `env.example` documents every
@@ -12,7 +15,7 @@ const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === 
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const guid = z
   .string()
-  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'moet een GUID zijn (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)');
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, t.guid);
 const optionalGuid = z.preprocess(emptyToUndefined, guid.optional());
 const intIn = (min: number, max: number, dflt: number) =>
   z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(dflt));
@@ -27,8 +30,8 @@ const envSchema = z
       emptyToUndefined,
       z
         .string()
-        .url('moet een URL zijn, bijv. redis://127.0.0.1:6379')
-        .refine((u) => /^rediss?:\/\//.test(u), 'moet beginnen met redis:// of rediss://')
+        .url(t.redisUrl)
+        .refine((u) => /^rediss?:\/\//.test(u), t.redisScheme)
         .optional(),
     ),
     MICROSOFT_APP_ID: optionalGuid,
@@ -57,7 +60,7 @@ const envSchema = z
           } catch {
             return false;
           }
-        }, 'onbekende tijdzone'),
+        }, t.unknownTimeZone),
     ),
     MAX_BODY_BYTES: intIn(1024, 10 * 1024 * 1024, 256 * 1024),
     SHUTDOWN_TIMEOUT_MS: intIn(0, 120_000, 10_000),
@@ -71,9 +74,9 @@ const envSchema = z
       emptyToUndefined,
       z
         .string()
-        .regex(/^\s*\d{1,2}(\s*,\s*\d{1,2}){0,4}\s*$/, 'moet 1 tot 5 aantallen dagen zijn, komma-gescheiden (bijv. 3,1)')
+        .regex(/^\s*\d{1,2}(\s*,\s*\d{1,2}){0,4}\s*$/, t.reminderDaysFormat)
         .transform((v) => [...new Set(v.split(',').map((d) => Number(d.trim())))].sort((a, b) => b - a))
-        .refine((days) => days.every((d) => d >= 1 && d <= 30), 'elk aantal dagen moet tussen 1 en 30 liggen')
+        .refine((days) => days.every((d) => d >= 1 && d <= 30), t.reminderDaysRange)
         .default('3,1'),
     ),
   })
@@ -88,14 +91,14 @@ const envSchema = z
       if (!overdue.ok) problem('FEEDBACK_OVERDUE', overdue.problem);
     }
     if (env.MICROSOFT_APP_ID && !env.MICROSOFT_APP_PASSWORD)
-      problem('MICROSOFT_APP_PASSWORD', 'is verplicht als MICROSOFT_APP_ID is gezet');
+      problem('MICROSOFT_APP_PASSWORD', t.requiredWith('MICROSOFT_APP_ID'));
     if (!env.MICROSOFT_APP_ID && env.MICROSOFT_APP_PASSWORD)
-      problem('MICROSOFT_APP_ID', 'is verplicht als MICROSOFT_APP_PASSWORD is gezet');
+      problem('MICROSOFT_APP_ID', t.requiredWith('MICROSOFT_APP_PASSWORD'));
     if (env.NODE_ENV === 'production') {
       // The process shares police and care data under a covenant: no production run without
       // authenticated traffic from one tenant and a store that several instances can share.
       for (const key of ['MICROSOFT_APP_ID', 'MICROSOFT_APP_PASSWORD', 'MICROSOFT_APP_TENANT_ID', 'REDIS_URL', 'DIRECTORY_FILE'] as const) {
-        if (!env[key]) problem(key, 'is verplicht in productie (NODE_ENV=production)');
+        if (!env[key]) problem(key, t.requiredInProduction);
       }
     }
   });
@@ -150,7 +153,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     return {
       ok: false,
-      problems: parsed.error.issues.map((i) => `${i.path.join('.') || 'configuratie'}: ${i.message}`),
+      problems: parsed.error.issues.map((i) => `${i.path.join('.') || t.whole}: ${i.message}`),
     };
   }
   const e = parsed.data;

@@ -1,5 +1,6 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { PREP_TEXT_FIELDS } from './domain/meeting.js';
+import { nl } from './i18n/nl.js';
 
 /**
  * Structured logs via pino. Personal data never reaches a log line: code logs ids, references and
@@ -87,7 +88,7 @@ export const SENSITIVE_KEYS = [
 
 export const CODE_KEYS = ['reason', 'fields', 'answer', 'answers', 'decision', 'effect', 'persons', 'kind', 'status', 'outcome'] as const;
 
-const CENSOR = '[verwijderd]';
+const CENSOR = nl.ops.logRedacted;
 const MAX_DEPTH = 12;
 const sensitive = new Set<string>(SENSITIVE_KEYS.map((k) => k.toLowerCase()));
 const codeKeys = new Set<string>(CODE_KEYS.map((k) => k.toLowerCase()));
@@ -113,7 +114,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (depth > MAX_DEPTH) return CENSOR;
-  if (seen.has(value)) return '[kringverwijzing]';
+  if (seen.has(value)) return nl.ops.logCircular;
   if (Array.isArray(value)) {
     seen.add(value);
     return value.map((v) => redact(v, depth + 1, seen));

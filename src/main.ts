@@ -60,7 +60,8 @@ export interface StartOptions {
 export function buildFeatures(config: Pick<Config, 'dataDir'>): Feature[] {
   const features: Feature[] = [];
   const all = () => features.flatMap((f) => f.commands);
-  features.push(signalsFeature, adminFeature({ exportDir: join(config.dataDir, 'exports') }), escalationFeature({ hooks: { planMeeting: planMeetingForCase, registerKerngroep: registerKerngroepHook } }), meetingsFeature, feedbackFeature, kerngroepFeature, erasureFeature, helpFeature(all));
+  // Escalation first: its `casus afsluiten` is more specific than the signals feature's `casus <ref>`.
+  features.push(escalationFeature({ hooks: { planMeeting: planMeetingForCase, registerKerngroep: registerKerngroepHook } }), signalsFeature, adminFeature({ exportDir: join(config.dataDir, 'exports') }), meetingsFeature, feedbackFeature, kerngroepFeature, erasureFeature, helpFeature(all));
   return features;
 }
 

@@ -6,7 +6,7 @@ import type { Signal } from '../../src/domain/signal.js';
 import type { Store } from '../../src/ports.js';
 import { actionExecute, message, post } from '../../test/support/teams.js';
 import { cardIdOf, REPORTERS, signalInputs } from '../support/data.js';
-import type { NodeChild } from '../support/proc.js';
+import { withDeadline, type NodeChild } from '../support/proc.js';
 
 /** What every drill reports: each check with PASS/FAIL and its figures. */
 export interface Check {
@@ -64,6 +64,21 @@ export function formatDrill(result: DrillResult): string {
 }
 
 /** A temp dir per drill, removed at the end unless KEEP_DRILL_DATA is set. */
+/**
+ * Runs a drill's body within its deadline; whatever happens, `cleanup` stops what the drill started
+ * (bots, stub, Redis, temp dir). A body that throws or overruns is one failed check, not a crash.
+ */
+export async function runDrill(report: DrillReport, deadlineMs: number, body: () => Promise<void>, cleanup: () => Promise<void>): Promise<DrillResult> {
+  try {
+    await withDeadline(report.name, deadlineMs, body());
+  } catch (error) {
+    report.check('drill ran to the end', false, (error as Error).message.slice(0, 500));
+  } finally {
+    await cleanup();
+  }
+  return report.result();
+}
+
 export function drillDir(name: string): { dir: string; remove(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ovb-drill-${name}-`));
   return { dir, remove: () => (process.env.KEEP_DRILL_DATA ? undefined : fs.rmSync(dir, { recursive: true, force: true })) };

@@ -4,8 +4,8 @@ import { RedisStore } from '../../src/store/redis.js';
 import type { Store } from '../../src/ports.js';
 import { startFastConnector } from '../support/connector.js';
 import { startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
-import { startBotProcess, withDeadline, type NodeChild } from '../support/proc.js';
-import { checkSignals, drillDir, DrillReport, fatalLogLines, Ledger, reportInLoop, reporters, pause, storedSignals, waitUntil, type DrillResult } from './common.js';
+import { startBotProcess, type NodeChild } from '../support/proc.js';
+import { checkSignals, drillDir, DrillReport, fatalLogLines, Ledger, reportInLoop, reporters, pause, storedSignals, waitUntil, type DrillResult, runDrill } from './common.js';
 import { checkNotices, prepareNotices, waitForNotices } from './notices.js';
 
 /**
@@ -51,17 +51,12 @@ export async function crashDrill(options: CrashOptions): Promise<DrillResult> {
   const stub = await startFastConnector({ recordTimes: true });
   let redis: RedisServer | undefined;
   const bots: NodeChild[] = [];
-  try {
-    await withDeadline(report.name, options.deadlineMs ?? 180_000, run());
-  } catch (error) {
-    report.check('drill ran to the end', false, (error as Error).message.slice(0, 500));
-  } finally {
+  return runDrill(report, options.deadlineMs ?? 180_000, run, async () => {
     for (const b of bots) await b.kill9();
     await stub.close();
     await redis?.stop();
     tmp.remove();
-  }
-  return report.result();
+  });
 
   async function run(): Promise<void> {
     if (options.mode === 'redis') redis = await startRedisServer();

@@ -3,7 +3,7 @@ import { RedisStore } from '../../src/store/redis.js';
 import { startConnectorStub } from '../../test/support/connector-stub.js';
 import { startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
 import { visibleText } from '../../test/support/teams.js';
-import { startBotProcess, withDeadline, type NodeChild } from '../support/proc.js';
+import { startBotProcess, type NodeChild } from '../support/proc.js';
 import {
   checkSignals,
   drillDir,
@@ -18,6 +18,7 @@ import {
   TRY_AGAIN,
   waitUntil,
   type DrillResult,
+  runDrill,
 } from './common.js';
 
 /**
@@ -52,17 +53,12 @@ export async function redisRestartDrill(options: RedisRestartOptions): Promise<D
   const stub = await startConnectorStub();
   let redis: RedisServer | undefined;
   let bot: NodeChild | undefined;
-  try {
-    await withDeadline(report.name, options.deadlineMs ?? 120_000, run());
-  } catch (error) {
-    report.check('drill ran to the end', false, (error as Error).message.slice(0, 500));
-  } finally {
+  return runDrill(report, options.deadlineMs ?? 120_000, run, async () => {
     await bot?.kill9();
     await stub.close();
     await redis?.stop();
     tmp.remove();
-  }
-  return report.result();
+  });
 
   async function run(): Promise<void> {
     redis = await startRedisServer({ persistent: true });

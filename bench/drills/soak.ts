@@ -5,8 +5,8 @@ import { startConnectorStub } from '../../test/support/connector-stub.js';
 import { startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
 import { actionExecute, installationUpdate, membersAdded, message, post } from '../../test/support/teams.js';
 import { amsterdam, benchContext, cardIdOf, prepareCase, REPORTERS, signalInputs, WIJKMANAGER } from '../support/data.js';
-import { startBotProcess, withDeadline, type NodeChild } from '../support/proc.js';
-import { drillDir, DrillReport, fatalLogLines, type DrillResult } from './common.js';
+import { startBotProcess, type NodeChild } from '../support/proc.js';
+import { drillDir, DrillReport, fatalLogLines, type DrillResult, runDrill } from './common.js';
 
 /**
  * Soak: a long run of mixed activities (installs, help, unknown text, the report form, submits —
@@ -39,17 +39,12 @@ export async function soakDrill(options: SoakOptions): Promise<DrillResult> {
   const stub = await startConnectorStub();
   let bot: NodeChild | undefined;
   let redis: RedisServer | undefined;
-  try {
-    await withDeadline(report.name, options.deadlineMs ?? 300_000, run());
-  } catch (error) {
-    report.check('drill ran to the end', false, (error as Error).message.slice(0, 500));
-  } finally {
+  return runDrill(report, options.deadlineMs ?? 300_000, run, async () => {
     await bot?.kill9();
     await stub.close();
     await redis?.stop();
     tmp.remove();
-  }
-  return report.result();
+  });
 
   async function run(): Promise<void> {
     const dataDir = path.join(tmp.dir, 'data');

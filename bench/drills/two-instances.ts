@@ -2,8 +2,8 @@ import path from 'node:path';
 import { RedisStore } from '../../src/store/redis.js';
 import { startFastConnector } from '../support/connector.js';
 import { startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
-import { startBotProcess, withDeadline, type NodeChild } from '../support/proc.js';
-import { checkSignals, drillDir, DrillReport, fatalLogLines, Ledger, reportInLoop, reporters, storedSignals, type DrillResult } from './common.js';
+import { startBotProcess, type NodeChild } from '../support/proc.js';
+import { checkSignals, drillDir, DrillReport, fatalLogLines, Ledger, reportInLoop, reporters, storedSignals, type DrillResult, runDrill } from './common.js';
 import { checkNotices, prepareNotices, waitForNotices } from './notices.js';
 
 /**
@@ -27,17 +27,12 @@ export async function twoInstancesDrill(options: TwoInstancesOptions): Promise<D
   const stub = await startFastConnector({ recordTimes: true });
   let redis: RedisServer | undefined;
   const bots: NodeChild[] = [];
-  try {
-    await withDeadline(report.name, options.deadlineMs ?? 180_000, run());
-  } catch (error) {
-    report.check('drill ran to the end', false, (error as Error).message.slice(0, 500));
-  } finally {
+  return runDrill(report, options.deadlineMs ?? 180_000, run, async () => {
     for (const b of bots) await b.kill9();
     await stub.close();
     await redis?.stop();
     tmp.remove();
-  }
-  return report.result();
+  });
 
   async function run(): Promise<void> {
     redis = await startRedisServer();

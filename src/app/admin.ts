@@ -60,7 +60,7 @@ function csvField(value: unknown): string {
 }
 
 export function auditCsv(ctx: AppContext, entries: readonly LogEntry[]): string {
-  const header = ['tijdstip', 'gebruiker', 'naam', 'organisatie', 'actie', 'object', 'uitkomst', 'reden'];
+  const header = nl.admin.csvHeader;
   const lines = entries.map((e) => {
     const actorId = String(e.entry.actor ?? '');
     const user = ctx.directory.user(actorId);
@@ -86,7 +86,7 @@ export function auditCsv(ctx: AppContext, entries: readonly LogEntry[]): string 
  * which cases, why and how many records of each type — never personal data.
  */
 export function deletionsCsv(ctx: AppContext, entries: readonly LogEntry[]): string {
-  const header = ['tijdstip', 'referentie', 'soort', 'door', 'casussen', 'reden', 'aantallen'];
+  const header = nl.admin.deletions.csvHeader;
   const lines = entries.map((e) => {
     const r = e.entry as { ref?: unknown; kind?: unknown; by?: unknown; caseRefs?: unknown; reason?: unknown; counts?: unknown; at?: unknown };
     const kind = r.kind === 'retentie' || r.kind === 'verzoek' ? nl.admin.deletions.kinds[r.kind] : r.kind;
@@ -128,7 +128,7 @@ export async function exportAudit(ctx: AppContext, actor: Actor, fromText: strin
       ? { summary: d.none }
       : deletions.length <= CHAT_ROW_LIMIT
         ? { summary: d.exported(deletions.length), csv: deletionsCsv(ctx, deletions) }
-        : { summary: d.exportedToFile(deletions.length, toFile('verwijderingen', deletionsCsv(ctx, deletions))) };
+        : { summary: d.exportedToFile(deletions.length, toFile(d.fileName, deletionsCsv(ctx, deletions))) };
   if (entries.length <= CHAT_ROW_LIMIT) {
     return { kind: 'card', card: auditResultCard({ summary: nl.admin.exported(entries.length, fromText, toText), csv, deletions: deletionsView }) };
   }

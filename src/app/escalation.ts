@@ -736,19 +736,39 @@ export type ChangeLevelOutcome =
  * re-arms every rule that fired about the case, in the same commit. Then the rules are evaluated
  * (e.g. ernstig-afstemming when the case reaches ernstige overlast).
  */
-export async function changeCaseLevel(ctx: AppContext, actor: Actor, caseId: string, to: Level, reason: string, via?: string): Promise<ChangeLevelOutcome> {
+/**
+ * The optimistic loop that level changes and closing share: load the case, ask the policy
+ * (`case.change-level`; a denial is audited under `action`), build the commit from the current
+ * version, and start again when someone else changed the case in between.
+ */
+async function updateCase<R>(
+  ctx: AppContext,
+  actor: Actor,
+  caseId: string,
+  action: string,
+  build: (current: Versioned<Case>, now: Date) => Promise<{ ops: WriteOp[]; after: () => Promise<R> } | { result: R }>,
+): Promise<R | { outcome: 'not-found' } | { outcome: 'denied'; reason: DenyReason } | { outcome: 'busy' }> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const current = await ctx.store.get<Case>(keys.case(caseId));
     if (!current) return { outcome: 'not-found' };
     const c = current.value;
     const decision = decide(actor, 'case.change-level', { type: 'case', case: caseFacts(c) });
     if (!isAllowed(decision)) {
-      await ctx.store.commit([auditOp(auditDecision(actor, 'case.change-level', `case:${c.ref}`, decision))]);
+      await ctx.store.commit([auditOp(auditDecision(actor, action, `case:${c.ref}`, decision))]);
       return { outcome: 'denied', reason: decision.effect === 'deny' ? decision.reason : 'role-required' };
     }
-    const now = ctx.clock.now();
+    const plan = await build(current, ctx.clock.now());
+    if ('result' in plan) return plan.result;
+    if ((await ctx.store.commit(plan.ops)).ok) return plan.after();
+  }
+  return { outcome: 'busy' };
+}
+
+export async function changeCaseLevel(ctx: AppContext, actor: Actor, caseId: string, to: Level, reason: string, via?: string): Promise<ChangeLevelOutcome> {
+  return updateCase<ChangeLevelOutcome>(ctx, actor, caseId, 'case.change-level', async (current, now) => {
+    const c = current.value;
     const changed = changeLevel(c, { to, reason, by: { userId: actor.id, organisation: actor.organisation.id }, at: now });
-    if (!changed.ok) return { outcome: 'invalid', error: changed.error };
+    if (!changed.ok) return { result: { outcome: 'invalid', error: changed.error } };
     const ops: WriteOp[] = [
       { op: 'put', key: keys.case(c.id), value: changed.case, ifEtag: current.etag },
       to === 'hinder'
@@ -757,14 +777,15 @@ export async function changeCaseLevel(ctx: AppContext, actor: Actor, caseId: str
       ...(changed.transition === 'deescalate' ? await rearmCaseOps(ctx, c.id) : []),
       auditOp({ actor: actor.id, action: 'case.change-level', resource: `case:${c.ref}`, outcome: 'allow', reason: `${c.level}->${to}${via ? ` via ${via}` : ''}` }),
     ];
-    const result = await ctx.store.commit(ops);
-    if (result.ok) {
-      ctx.log.info({ event: 'case.level-changed', userId: actor.id, caseRef: c.ref, from: c.level, to, transition: changed.transition }, 'case level changed');
-      await evaluateEscalations(ctx, { type: 'level-change', caseId: c.id });
-      return { outcome: 'changed', case: changed.case, from: c.level, to };
-    }
-  }
-  return { outcome: 'busy' };
+    return {
+      ops,
+      after: async () => {
+        ctx.log.info({ event: 'case.level-changed', userId: actor.id, caseRef: c.ref, from: c.level, to, transition: changed.transition }, 'case level changed');
+        await evaluateEscalations(ctx, { type: 'level-change', caseId: c.id });
+        return { outcome: 'changed', case: changed.case, from: c.level, to };
+      },
+    };
+  });
 }
 
 export type CloseCaseOutcome =
@@ -781,31 +802,24 @@ export type CloseCaseOutcome =
  * re-armed, and the audit entry.
  */
 export async function closeCaseNow(ctx: AppContext, actor: Actor, caseId: string, reason: string): Promise<CloseCaseOutcome> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const current = await ctx.store.get<Case>(keys.case(caseId));
-    if (!current) return { outcome: 'not-found' };
+  return updateCase<CloseCaseOutcome>(ctx, actor, caseId, 'case.close', async (current, now) => {
     const c = current.value;
-    const decision = decide(actor, 'case.change-level', { type: 'case', case: caseFacts(c) });
-    if (!isAllowed(decision)) {
-      await ctx.store.commit([auditOp(auditDecision(actor, 'case.close', `case:${c.ref}`, decision))]);
-      return { outcome: 'denied', reason: decision.effect === 'deny' ? decision.reason : 'role-required' };
-    }
-    const now = ctx.clock.now();
     const closed = closeCase(c, { reason, by: { userId: actor.id, organisation: actor.organisation.id }, at: now });
-    if (!closed.ok) return { outcome: 'invalid', error: closed.error };
-    const result = await ctx.store.commit([
-      { op: 'put', key: keys.case(c.id), value: caseSchema.parse(closed.case), ifEtag: current.etag },
-      { op: 'index', index: escalationIndexes.closedCases, member: c.id, score: now.getTime() },
-      { op: 'unindex', index: escalationIndexes.escalatedCases, member: c.id },
-      ...(await rearmCaseOps(ctx, c.id)),
-      auditOp({ actor: actor.id, action: 'case.close', resource: `case:${c.ref}`, outcome: 'allow' }),
-    ]);
-    if (result.ok) {
-      ctx.log.info({ event: 'case.closed', userId: actor.id, caseRef: c.ref }, 'case closed');
-      return { outcome: 'closed', case: closed.case };
-    }
-  }
-  return { outcome: 'busy' };
+    if (!closed.ok) return { result: { outcome: 'invalid', error: closed.error } };
+    return {
+      ops: [
+        { op: 'put', key: keys.case(c.id), value: caseSchema.parse(closed.case), ifEtag: current.etag },
+        { op: 'index', index: escalationIndexes.closedCases, member: c.id, score: now.getTime() },
+        { op: 'unindex', index: escalationIndexes.escalatedCases, member: c.id },
+        ...(await rearmCaseOps(ctx, c.id)),
+        auditOp({ actor: actor.id, action: 'case.close', resource: `case:${c.ref}`, outcome: 'allow' }),
+      ],
+      after: async () => {
+        ctx.log.info({ event: 'case.closed', userId: actor.id, caseRef: c.ref }, 'case closed');
+        return { outcome: 'closed', case: closed.case };
+      },
+    };
+  });
 }
 
 // --- notice actions ---------------------------------------------------------------------------------
@@ -979,7 +993,7 @@ export async function handCaseToInterventieteam(ctx: AppContext, actor: Actor, c
       id: `handover:${c.id}:${now.getTime()}:${userId}`,
       recipient: userId,
       message: { kind: 'text', text: t.handover.notice(c.ref) },
-      about: `overdracht aan het Interventieteam, casus ${c.ref}`,
+      about: t.handover.about(c.ref),
       reportFailureTo: actor.id,
     }));
     const staged = ctx.outbox.stage?.(notices);

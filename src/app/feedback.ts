@@ -303,7 +303,7 @@ function givenNotices(ctx: AppContext, i: Intervention, facts: FeedbackFacts, e:
             t.detailsNotice(refs, who, escapeText(whatOf(ctx, i)), t.executed[e.executed], t.effects[e.effect], t.yesNo[e.followUp], e.explanation ? escapeText(e.explanation) : undefined)
           : t.generalNotice(refs),
     },
-    about: `terugkoppeling ${refs}`.slice(0, 300),
+    about: t.about.feedback(refs).slice(0, 300),
   }));
 }
 
@@ -344,7 +344,7 @@ async function offerAfschalen(ctx: AppContext, c: Case): Promise<void> {
       id: feedbackNoticeIds.afschalen(c.id, all.length, userId),
       recipient: userId,
       message: { kind: 'card', card: afschalenOfferCard(t.afschalenOffer(c.ref), c.ref, to, CHANGE_LEVEL_VERB), summary: t.afschalen },
-      about: `afschalen ${c.ref}`,
+      about: t.about.afschalen(c.ref),
     });
   }
 }
@@ -432,13 +432,13 @@ export async function feedbackSweep(ctx: AppContext, cfg: OverdueConfig = overdu
                 ? { kind: 'card', card: feedbackRequestCard(i.id, t.request(what, refs, due)), summary: t.requestTitle }
                 : { kind: 'card', card: feedbackRequestCard(i.id, t.reminder(what, refs, due)), summary: t.requestTitle },
             ...(directors[0] ? { reportFailureTo: directors[0] } : {}),
-            about: `terugkoppeling ${refs}`.slice(0, 300),
+            about: t.about.feedback(refs).slice(0, 300),
           });
         }
       } else {
         const who = i.person ? whoText(ctx.directory.user(i.person)?.name ?? i.person, orgName(ctx, i.organisation)) : escapeText(orgName(ctx, i.organisation));
         for (const userId of directors) {
-          notices.push({ id: feedbackNoticeIds.overdue(i.id, userId), recipient: userId, message: { kind: 'text', text: t.overdueDirector(what, refs, due, who) }, about: `terugkoppeling te laat ${refs}`.slice(0, 300) });
+          notices.push({ id: feedbackNoticeIds.overdue(i.id, userId), recipient: userId, message: { kind: 'text', text: t.overdueDirector(what, refs, due, who) }, about: t.about.overdue(refs).slice(0, 300) });
         }
       }
     }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { decide, isAllowed, type Action, type Resource } from '../domain/access.js';
-import type { Actor } from '../domain/actor.js';
+import { actorFromDirectory, type Actor } from '../domain/actor.js';
 import type { OrganisationKind } from '../domain/directory.js';
 import type { Colour } from '../domain/escalation.js';
 import {
@@ -31,14 +31,17 @@ import { localDateString, localTimeString, localToInstant, parseCalendarDate, pa
 import { FEEDBACK_EFFECTS, type FeedbackDoc, type FeedbackEffect } from '../domain/feedback.js';
 import type { Intervention } from '../domain/intervention.js';
 import { caseFacts } from '../domain/case.js';
+import { openForAnswers, recordAnswer, type Invitee } from '../domain/meeting.js';
 import {
   KERNGROEP_VERBS,
   agendaFormCard,
   chairCard,
   inquiryCard,
+  kerngroepSummonsCard,
   matrixCard,
   registerBaseCard,
   registerFormCard,
+  type AttendanceRow,
   type InquiryView,
 } from '../cards/kerngroep-cards.js';
 import { escapeText } from '../cards/escape.js';
@@ -50,7 +53,17 @@ import { evaluateEscalations } from './escalation-trigger.js';
 import type { Notice } from './outbox.js';
 import type { CardActionResult, Feature } from './routes.js';
 import { feedbackKeys } from './feedback.js';
-import { meetingIndexes, meetingKeys } from './meetings.js';
+import {
+  answerRefusal,
+  answerView,
+  colleagueChoices,
+  commitWithNotices,
+  meetingIndexes,
+  meetingKeys,
+  rsvpData,
+  substituteData,
+  summonsInput,
+} from './meetings.js';
 import { indexes, keys } from './signals.js';
 
 /**
@@ -106,6 +119,12 @@ export interface KgMeeting {
   deadline?: string;
   agendaVersion: number;
   createdAt: string;
+  /**
+   * Who was summoned to the meeting (the invited organisations' contacts, and substitutes they
+   * sent), each with their answer: the casusoverleg's invitee model. Absent on meetings planned
+   * before the summons existed.
+   */
+  invitees?: Invitee[];
 }
 
 const msg = (text: string): CardActionResult => ({ kind: 'message', text });
@@ -148,7 +167,10 @@ async function casePersons(ctx: AppContext, actor: Actor, c: Case): Promise<{ ke
   const out = new Map<string, { key: string; name: string; dateOfBirth: string }>();
   for (const s of signals) {
     if (!s.person || !s.personKey || out.has(s.personKey)) continue;
-    const d = decide(actor, 'person-data.read', { type: 'person-data', data: { reporterOrganisation: s.reporter.organisation, fromPolice: s.reporter.fromPolice, district: s.district } });
+    const d = decide(actor, 'person-data.read', {
+      type: 'person-data',
+      data: { reporterOrganisation: s.reporter.organisation, fromPolice: s.reporter.fromPolice, district: s.district, level: c.level },
+    });
     if (isAllowed(d)) out.set(s.personKey, { key: s.personKey, name: s.person.name, dateOfBirth: s.person.dateOfBirth });
   }
   // Card choices carry the position in this order, never the person key.
@@ -213,7 +235,7 @@ async function criterionFacts(ctx: AppContext, c: Case, personKeys: readonly str
 export async function openRegisterForm(ctx: AppContext, actor: Actor, c: Case): Promise<CardActionResult> {
   if (!(await allowed(ctx, actor, 'kerngroep.register', { type: 'case', case: caseFacts(c) }, `case:${c.ref}`))) return msg(r.caseNotFound(c.ref));
   const persons = await casePersons(ctx, actor, c);
-  if (persons.length === 0) return msg(r.noPersons);
+  if (persons.length === 0) return msg(c.level === 'hinder' ? r.hinderFirst : r.noPersons);
   return asCard(registerBaseCard({ caseRef: c.ref, personCount: persons.length, userId: actor.id }));
 }
 
@@ -221,7 +243,7 @@ export async function openRegisterForm(ctx: AppContext, actor: Actor, c: Case): 
 async function registerDetails(ctx: AppContext, actor: Actor, c: Case, error?: string): Promise<CardActionResult> {
   if (!(await allowed(ctx, actor, 'kerngroep.register', { type: 'case', case: caseFacts(c) }, `case:${c.ref}`))) return msg(r.caseNotFound(c.ref));
   const persons = await casePersons(ctx, actor, c);
-  if (persons.length === 0) return msg(r.noPersons);
+  if (persons.length === 0) return msg(c.level === 'hinder' ? r.hinderFirst : r.noPersons);
   const { police, deployed, result } = await criterionFacts(ctx, c, persons.map((p) => p.key));
   await auditPersonView(ctx, actor, `case:${c.ref}`, KERNGROEP_VERBS.registerForm);
   return asCard(
@@ -274,7 +296,7 @@ async function register(ctx: AppContext, actor: Actor, data: unknown): Promise<C
   const wanted = (parsed.data.persons ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (wanted.some((k) => !all.some((p) => p.choice === k))) return refuse(ctx, actor, 'kerngroep.register', `case:${c.ref}`, 'unknown-person', r.unknownPerson);
   const persons = wanted.length > 0 ? all.filter((p) => wanted.includes(p.choice)) : all;
-  if (persons.length === 0) return msg(r.noPersons);
+  if (persons.length === 0) return msg(c.level === 'hinder' ? r.hinderFirst : r.noPersons);
   const { police, deployed, result } = await criterionFacts(ctx, c, persons.map((p) => p.key));
   const justification = parsed.data.justification?.trim() ?? '';
   if (parsed.data.reason === 'a' && !result.holds) return registerDetails(ctx, actor, c, r.criterionA);
@@ -403,6 +425,7 @@ async function plan(ctx: AppContext, actor: Actor, data: unknown): Promise<CardA
   for (const o of extra) if (!ctx.directory.organisation(o)) return msg(r.unknownOrg(escapeText(o.slice(0, 100))));
   const first = ctx.directory.organisations.filter((o) => o.covenant && FIRST_SHELL_KINDS.includes(o.kind)).map((o) => o.id);
   const organisations = [...new Set([...first, ...extra])];
+  const invitees = summonsList(ctx, organisations, now.toISOString());
   const m: KgMeeting = {
     id: randomUUID(),
     start: start.toISOString(),
@@ -415,14 +438,22 @@ async function plan(ctx: AppContext, actor: Actor, data: unknown): Promise<CardA
     reopened: [],
     agendaVersion: 0,
     createdAt: now.toISOString(),
+    invitees,
   };
-  const res = await ctx.store.commit([
-    { op: 'put', key: kerngroepKeys.meeting(m.id), value: m, ifAbsent: true },
-    { op: 'index', index: kerngroepIndexes.meetings, member: m.id, score: start.getTime() },
-    auditOp({ actor: actor.id, action: 'kerngroep.plan', resource: `kerngroep-meeting:${m.id}`, outcome: 'allow' }),
-  ]);
+  // The summons are stored with the meeting (transactional outbox): a crash right after loses none.
+  const res = await commitWithNotices(
+    ctx,
+    [
+      { op: 'put', key: kerngroepKeys.meeting(m.id), value: m, ifAbsent: true },
+      { op: 'index', index: kerngroepIndexes.meetings, member: m.id, score: start.getTime() },
+      auditOp({ actor: actor.id, action: 'kerngroep.plan', resource: `kerngroep-meeting:${m.id}`, outcome: 'allow' }),
+    ],
+    invitees.map((i) => summonsNotice(ctx, m, i)),
+  );
   if (!res.ok) return msg(r.busy);
-  return asCard(await agendaForm(ctx, actor, m, t.chair.planned(when(ctx, m.start), organisations.map((o) => orgName(ctx, o)).join(', '))));
+  ctx.log.info({ event: 'kerngroep.planned', userId: actor.id, meetingId: m.id, organisations: organisations.length, invitees: invitees.length }, 'Kerngroep meeting planned');
+  const banner = `${t.chair.planned(when(ctx, m.start), organisations.map((o) => orgName(ctx, o)).join(', '))} ${t.summons.sent(invitees.length)}`;
+  return asCard(await agendaForm(ctx, actor, m, banner));
 }
 
 /** The chair's agenda form: names and dates of birth of the accepted persons, user-specific and audited. */
@@ -435,6 +466,7 @@ async function agendaForm(ctx: AppContext, actor: Actor, m: KgMeeting, banner?: 
     when: when(ctx, m.start),
     persons: accepted.flatMap((g) => g.persons.map((p) => ({ personId: p.personId, name: p.name, dateOfBirth: p.dateOfBirth, caseRef: g.caseRef }))),
     ...(banner ? { banner } : {}),
+    ...attendanceOf(ctx, m),
   });
 }
 
@@ -521,7 +553,10 @@ async function setAgenda(ctx: AppContext, actor: Actor, data: unknown): Promise<
   if (staged) await staged.dispatch();
   else await notify(ctx, notices);
   await scheduleJobs(ctx, m);
-  for (const c of new Set(persons.map((p) => p.caseId))) await evaluateEscalations(ctx, { type: 'colour', caseId: c });
+  for (const c of new Set(persons.map((p) => p.caseId))) {
+    const personKeys = persons.filter((p) => p.caseId === c).map((p) => p.personKey);
+    await evaluateEscalations(ctx, { type: 'colour', caseId: c, personKeys });
+  }
   ctx.log.info({ event: 'kerngroep.agenda-set', userId: actor.id, meetingId: m.id, persons: persons.length, questions: m.questions.length }, 'agenda set');
   return asCard(await matrix(ctx, m, actor, t.chair.agendaSet(persons.length, notices.length)));
 }
@@ -661,6 +696,7 @@ async function matrix(ctx: AppContext, m: KgMeeting, chair: Actor, banner?: stri
         .map((q) => ({ questionId: q.id, org: orgName(ctx, q.organisation), label: t.questions[q.key], value: t.answers[m.answers[q.id]?.value ?? 'open'], late: m.answers[q.id]?.late ?? false })),
     })),
     ...(banner ? { banner } : {}),
+    ...attendanceOf(ctx, m),
   });
 }
 
@@ -754,8 +790,140 @@ async function changeColour(ctx: AppContext, actor: Actor, data: unknown): Promi
   ]);
   if (!res.ok) return msg(r.busy);
   await notify(ctx, notices);
-  await evaluateEscalations(ctx, { type: 'colour', caseId: person.caseId });
+  await evaluateEscalations(ctx, { type: 'colour', caseId: person.caseId, personKeys: [person.personKey] });
   return asCard(await matrix(ctx, updated, actor));
+}
+
+// --- the summons (oproep) for the Kerngroep meeting ---------------------------------------------
+
+/**
+ * Who is summoned when the chair plans: the contacts of every invited organisation (`contactsOf`,
+ * as the inquiry finds them) whom the Kerngroep's own rule lets take part (`kerngroep.answer`: a
+ * covenant partner of an invited organisation). Each gets one summons; answers follow the
+ * casusoverleg's model (`recordAnswer`: aanwezig · vervanger · verhinderd, until the start).
+ */
+function summonsList(ctx: AppContext, organisations: readonly string[], at: string): Invitee[] {
+  const out = new Map<string, Invitee>();
+  for (const org of organisations)
+    for (const u of ctx.directory.contactsOf(org)) {
+      const a = actorFromDirectory(ctx.directory, u.id);
+      if (out.has(u.id) || !a || !isAllowed(decide(a, 'kerngroep.answer', { type: 'inquiry', organisations }))) continue;
+      out.set(u.id, { userId: u.id, organisation: u.organisation, via: 'organisation', invitedAt: at });
+    }
+  return [...out.values()];
+}
+
+/** The Kerngroep meeting as the shared answer model sees it: planned until it starts. */
+const answerModel = (m: KgMeeting) => ({ state: 'gepland' as const, start: m.start, invitees: m.invitees ?? [] });
+
+function summonsCardFor(ctx: AppContext, m: KgMeeting, invitee: Invitee, banner?: string): AdaptiveCard {
+  const answer = answerView(ctx, invitee.answer);
+  return kerngroepSummonsCard({
+    meetingId: m.id,
+    when: when(ctx, m.start),
+    place: m.place,
+    chair: ctx.directory.user(m.chair)?.name ?? m.chair,
+    organisation: orgName(ctx, invitee.organisation),
+    ...(invitee.substituteFor ? { substituteFor: ctx.directory.user(invitee.substituteFor)?.name ?? invitee.substituteFor } : {}),
+    ...(answer ? { answer } : {}),
+    open: openForAnswers(answerModel(m), ctx.clock.now()),
+    colleagues: colleagueChoices(ctx, invitee),
+    recipient: invitee.userId,
+    ...(banner ? { banner } : {}),
+  });
+}
+
+function summonsNotice(ctx: AppContext, m: KgMeeting, invitee: Invitee): Notice {
+  return {
+    id: `kg-summons:${m.id}:${invitee.userId}`,
+    recipient: invitee.userId,
+    message: { kind: 'card', summary: t.summons.summary, card: summonsCardFor(ctx, m, invitee) },
+    reportFailureTo: m.chair,
+    about: t.summons.about(when(ctx, m.start)),
+  };
+}
+
+/** The answers to the summons, per organisation, for the chair's agenda form and matrix. */
+function attendanceOf(ctx: AppContext, m: KgMeeting): { attendance?: AttendanceRow[] } {
+  if (!m.invitees) return {};
+  const name = (id: string) => ctx.directory.user(id)?.name ?? id;
+  const rows = m.organisations.flatMap((org): AttendanceRow[] => {
+    const invited = m.invitees!.filter((i) => i.organisation === org);
+    if (invited.length === 0) return [{ organisation: orgName(ctx, org) }];
+    return invited.map((i) => {
+      const answer = answerView(ctx, i.answer);
+      return { organisation: orgName(ctx, org), name: name(i.userId), ...(i.substituteFor ? { substituteFor: name(i.substituteFor) } : {}), ...(answer ? { answer } : {}) };
+    });
+  });
+  return { attendance: rows };
+}
+
+type SummonsGate = { ok: true; stored: { value: KgMeeting; etag: string }; invitee: Invitee } | { ok: false; result: CardActionResult };
+
+/** The Kerngroep's rule (`kerngroep.answer` over the invited organisations), then: summoned by name. */
+async function summonsGate(ctx: AppContext, actor: Actor, meetingId: string): Promise<SummonsGate> {
+  const stored = await loadMeeting(ctx, meetingId);
+  if (!stored) return { ok: false, result: msg(r.meetingNotFound) };
+  const resource = `kerngroep-meeting:${stored.value.id}`;
+  if (!(await allowed(ctx, actor, 'kerngroep.answer', { type: 'inquiry', organisations: stored.value.organisations }, resource))) return { ok: false, result: msg(r.notInvited) };
+  const invitee = stored.value.invitees?.find((i) => i.userId === actor.id);
+  if (!invitee) return { ok: false, result: await refuse(ctx, actor, KERNGROEP_VERBS.summons, resource, 'not-invited', r.notInvited) };
+  return { ok: true, stored, invitee };
+}
+
+/** `kerngroep.summons`: the invitee's current summons (the card's refresh, for the invitee only). */
+async function viewSummons(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const parsed = meetingIdOnly.safeParse(data);
+  if (!parsed.success) return refuse(ctx, actor, KERNGROEP_VERBS.summons, 'unknown', 'forged', r.forged);
+  const g = await summonsGate(ctx, actor, parsed.data.meetingId);
+  return g.ok ? asCard(summonsCardFor(ctx, g.stored.value, g.invitee)) : g.result;
+}
+
+/**
+ * Records an answer to the summons with `ifEtag` (several invitees answering at once are
+ * serialised) and, for a new substitute, stores their own summons in the same commit. The card is
+ * replaced in place by the current summons.
+ */
+async function respond(ctx: AppContext, actor: Actor, meetingId: string, input: ReturnType<typeof summonsInput>): Promise<CardActionResult> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const g = await summonsGate(ctx, actor, meetingId);
+    if (!g.ok) return g.result;
+    const m = g.stored.value;
+    const resource = `kerngroep-meeting:${m.id}`;
+    const now = ctx.clock.now();
+    if (!openForAnswers(answerModel(m), now)) return refuse(ctx, actor, 'kerngroep.respond', resource, 'closed', t.summons.started);
+    if (!input.ok) return asCard(summonsCardFor(ctx, m, g.invitee, answerRefusal(input.error)));
+    const given = input.make(now);
+    const result = recordAnswer(answerModel(m), actor.id, given, now, input.substituteOrganisation);
+    if (!result.ok) return refuse(ctx, actor, 'kerngroep.respond', resource, result.error, result.error === 'not-invited' ? r.notInvited : answerRefusal(result.error));
+    const updated: KgMeeting = { ...m, invitees: result.invitees };
+    const res = await commitWithNotices(
+      ctx,
+      [
+        { op: 'put', key: kerngroepKeys.meeting(m.id), value: updated, ifEtag: g.stored.etag },
+        auditOp({ actor: actor.id, action: 'kerngroep.respond', resource, outcome: 'allow', reason: given.kind }),
+      ],
+      result.newInvitee ? [summonsNotice(ctx, updated, result.newInvitee)] : [],
+    );
+    if (!res.ok) continue;
+    ctx.log.info({ event: 'kerngroep.summons-answer', userId: actor.id, meetingId: m.id, answer: given.kind, substitute: Boolean(result.newInvitee) }, 'summons answered');
+    return asCard(summonsCardFor(ctx, updated, result.invitees.find((i) => i.userId === actor.id)!));
+  }
+  return msg(r.busy);
+}
+
+/** `kerngroep.rsvp`: aanwezig, or verhinderd with a reason (the casusoverleg's `meeting.rsvp` data). */
+async function rsvp(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const parsed = rsvpData.safeParse(data);
+  if (!parsed.success) return refuse(ctx, actor, 'kerngroep.respond', 'unknown', 'forged', r.forged);
+  return respond(ctx, actor, parsed.data.meetingId, summonsInput(ctx, parsed.data.answer, parsed.data));
+}
+
+/** `kerngroep.substitute`: a colleague of the same organisation goes instead, with a summons of their own. */
+async function sendSubstitute(ctx: AppContext, actor: Actor, data: unknown): Promise<CardActionResult> {
+  const parsed = substituteData.safeParse(data);
+  if (!parsed.success) return refuse(ctx, actor, 'kerngroep.respond', 'unknown', 'forged', r.forged);
+  return respond(ctx, actor, parsed.data.meetingId, summonsInput(ctx, 'vervanger', parsed.data));
 }
 
 // --- jobs -----------------------------------------------------------------------------------------
@@ -848,5 +1016,8 @@ export const kerngroepFeature: Feature = {
     { verb: KERNGROEP_VERBS.matrix, run: viewMatrix },
     { verb: KERNGROEP_VERBS.remind, run: remind },
     { verb: KERNGROEP_VERBS.reopen, run: reopen },
+    { verb: KERNGROEP_VERBS.summons, run: viewSummons },
+    { verb: KERNGROEP_VERBS.rsvp, run: rsvp },
+    { verb: KERNGROEP_VERBS.substitute, run: sendSubstitute },
   ],
 };

@@ -34,6 +34,7 @@ import {
   validateSchedule,
   type AdviceAnswer,
   type Answer,
+  type AnswerError,
   type Invitee,
   type Meeting,
   type PrepField,
@@ -127,7 +128,7 @@ const r = t.refusals;
  * summons; without it they are sent after the commit. Notices that exist already (same stable id)
  * are left out: sending them again would deliver nothing new.
  */
-async function commitWithNotices(ctx: AppContext, ops: WriteOp[], notices: readonly Notice[]): Promise<CommitResult> {
+export async function commitWithNotices(ctx: AppContext, ops: WriteOp[], notices: readonly Notice[]): Promise<CommitResult> {
   const fresh: Notice[] = [];
   for (const n of notices) if ((await ctx.outbox.status(n.id)) === undefined) fresh.push(n);
   if (ctx.outbox.stage && fresh.length > 0) {
@@ -751,7 +752,8 @@ type NoticeKind = keyof typeof nl.meetings.notices;
 const summary = (kind: NoticeKind, ref: string) => t.notices[kind].summary(ref);
 const about = (kind: NoticeKind, ref: string) => t.notices[kind].about(ref);
 
-function answerView(ctx: AppContext, answer: Answer | undefined): AnswerView | undefined {
+/** An invitee's answer as the cards show it (also the Kerngroep's summons and the chair's matrix). */
+export function answerView(ctx: AppContext, answer: Answer | undefined): AnswerView | undefined {
   if (!answer) return undefined;
   if (answer.kind === 'vervanger') return { kind: 'vervanger', substituteName: userName(ctx, answer.substitute) };
   if (answer.kind === 'verhinderd') return { kind: 'verhinderd', reason: answer.reason };
@@ -788,15 +790,20 @@ async function summonsView(
     ...(invitee.substituteFor ? { substituteFor: userName(ctx, invitee.substituteFor) } : {}),
     ...(invitee.answer ? { answer: answerView(ctx, invitee.answer)! } : {}),
     open: openForAnswers(m, ctx.clock.now()),
-    colleagues: ctx.directory
-      .usersOf(invitee.organisation)
-      .filter((u) => u.id !== invitee.userId)
-      .map((u) => ({ value: u.id, title: u.name })),
+    colleagues: colleagueChoices(ctx, invitee),
     ...(prep ? { prep: { at: formatInstant(ctx, prep.updatedAt), by: userName(ctx, prep.by.userId) } } : {}),
     ...(options.banner ? { banner: options.banner } : {}),
     ...(options.details ? { details: options.details } : {}),
     refreshFor: [invitee.userId],
   };
+}
+
+/** Who an invitee can send instead: the other people of their organisation in the directory. */
+export function colleagueChoices(ctx: AppContext, invitee: Pick<Invitee, 'userId' | 'organisation'>): Choice[] {
+  return ctx.directory
+    .usersOf(invitee.organisation)
+    .filter((u) => u.id !== invitee.userId)
+    .map((u) => ({ value: u.id, title: u.name }));
 }
 
 async function summonsNotice(ctx: AppContext, m: Meeting, invitee: Invitee, agenda: AgendaCase[]): Promise<Notice> {
@@ -950,7 +957,8 @@ async function personDetails(ctx: AppContext, actor: Actor, m: Meeting): Promise
       if (!s.person) continue;
       const decision = decide(actor, 'person-data.read', {
         type: 'person-data',
-        data: { reporterOrganisation: s.reporter.organisation, fromPolice: s.reporter.fromPolice, district: s.district, ...(level ? { level } : {}) },
+        // A case that is gone counts as hinder: the strictest level.
+        data: { reporterOrganisation: s.reporter.organisation, fromPolice: s.reporter.fromPolice, district: s.district, level: level ?? 'hinder' },
       });
       // Never for a non-covenant organisation, whatever the policy's other rules say.
       if (actor.organisation.covenant && isAllowed(decision)) persons.set(s.personKey ?? `${s.person.name}\n${s.person.dateOfBirth}`, s.person);
@@ -1095,7 +1103,8 @@ export async function listMyMeetings(ctx: AppContext, actor: Actor): Promise<Ada
 
 // --- answers --------------------------------------------------------------------------------------
 
-const rsvpData = z
+/** `meeting.rsvp` data; the Kerngroep's summons (`kerngroep.rsvp`) sends the same. */
+export const rsvpData = z
   .object({
     meetingId: z.string().uuid(),
     answer: z.enum(['aanwezig', 'verhinderd']),
@@ -1105,7 +1114,50 @@ const rsvpData = z
   })
   .strict();
 
-const substituteData = z.object({ meetingId: z.string().uuid(), substitute: rawText.nullish(), reason: rawText.nullish() }).strict();
+/** `meeting.substitute` data; the Kerngroep's summons (`kerngroep.substitute`) sends the same. */
+export const substituteData = z.object({ meetingId: z.string().uuid(), substitute: rawText.nullish(), reason: rawText.nullish() }).strict();
+
+/** What a summons card sent cannot be recorded as, before the answer model (`recordAnswer`) is asked. */
+export type SummonsInputError = 'reason-required' | 'reason-too-long' | 'substitute-required' | 'substitute-unknown';
+
+/**
+ * A summons answer as the card sends it (aanwezig · verhinderd with a reason · vervanger), for the
+ * casusoverleg and the Kerngroep alike: what to record, or why not. The substitute is looked up in
+ * the directory; that they are a colleague of the same organisation is `recordAnswer`'s rule.
+ */
+export function summonsInput(
+  ctx: AppContext,
+  kind: Answer['kind'],
+  raw: { reason?: string | null | undefined; substitute?: string | null | undefined },
+): { ok: true; make: (now: Date) => Answer; substituteOrganisation?: string } | { ok: false; error: SummonsInputError } {
+  if (kind === 'aanwezig') return { ok: true, make: (now) => ({ kind: 'aanwezig', at: now.toISOString() }) };
+  if (kind === 'verhinderd') {
+    const reason = cleanLine(raw.reason ?? '');
+    if (reason === '') return { ok: false, error: 'reason-required' };
+    if ([...reason].length > MEETING_LIMITS.reason) return { ok: false, error: 'reason-too-long' };
+    return { ok: true, make: (now) => ({ kind: 'verhinderd', at: now.toISOString(), reason }) };
+  }
+  const id = (raw.substitute ?? '').trim();
+  if (id === '') return { ok: false, error: 'substitute-required' };
+  const user = ctx.directory.user(id);
+  if (!user) return { ok: false, error: 'substitute-unknown' };
+  return { ok: true, make: (now) => ({ kind: 'vervanger', at: now.toISOString(), substitute: user.id }), substituteOrganisation: user.organisation };
+}
+
+/** The Dutch refusal of a summons answer (the answer model's errors and the card input's). */
+export function answerRefusal(error: AnswerError | SummonsInputError): string {
+  const messages: Record<AnswerError | SummonsInputError, string> = {
+    closed: r.started,
+    'not-invited': r.notInvited,
+    'substitute-required': r.substituteRequired,
+    'substitute-unknown': r.substituteUnknown,
+    'substitute-self': r.substituteSelf,
+    'substitute-other-organisation': r.substituteOther,
+    'reason-required': r.reasonRequired,
+    'reason-too-long': r.reasonTooLong,
+  };
+  return messages[error];
+}
 
 /** Why answering is not possible now, in Dutch; undefined when it is. */
 function closedMessage(m: Meeting, now: Date): string | undefined {
@@ -1130,13 +1182,7 @@ async function answer(ctx: AppContext, actor: Actor, meetingId: string, make: (n
     const given = make(now);
     const result = recordAnswer(m, actor.id, given, now, substituteOrg);
     if (!result.ok) {
-      const message =
-        result.error === 'substitute-self' ? r.substituteSelf
-        : result.error === 'substitute-other-organisation' ? r.substituteOther
-        : result.error === 'reason-required' ? r.reasonRequired
-        : result.error === 'not-invited' ? r.notInvited
-        : r.started;
-      return refuse(ctx, actor, 'meeting.respond', `meeting:${m.ref}`, result.error, message);
+      return refuse(ctx, actor, 'meeting.respond', `meeting:${m.ref}`, result.error, answerRefusal(result.error));
     }
     const updated = meetingSchema.parse({ ...m, invitees: result.invitees, updatedAt: now.toISOString() });
     const ops: WriteOp[] = [
@@ -1160,15 +1206,14 @@ export async function rsvp(ctx: AppContext, actor: Actor, data: unknown): Promis
   const parsed = rsvpData.safeParse(data);
   if (!parsed.success) return refuseForged(ctx, actor, 'meeting.respond', data, parsed.error);
   const { meetingId } = parsed.data;
-  if (parsed.data.answer === 'aanwezig') return answer(ctx, actor, meetingId, (now) => ({ kind: 'aanwezig', at: now.toISOString() }));
-  const reason = cleanLine(parsed.data.reason ?? '');
-  if (reason === '' || [...reason].length > MEETING_LIMITS.reason) {
+  const input = summonsInput(ctx, parsed.data.answer, parsed.data);
+  if (!input.ok) {
     const a = await access(ctx, actor, meetingId, 'meeting.respond');
     if (!a.ok) return a.card;
     const invitee = a.loaded.meeting.invitees.find((i) => i.userId === actor.id)!;
-    return summonsCard(await summonsView(ctx, a.loaded.meeting, invitee, { banner: reason === '' ? r.reasonRequired : r.reasonTooLong }));
+    return summonsCard(await summonsView(ctx, a.loaded.meeting, invitee, { banner: answerRefusal(input.error) }));
   }
-  return answer(ctx, actor, meetingId, (now) => ({ kind: 'verhinderd', at: now.toISOString(), reason }));
+  return answer(ctx, actor, meetingId, input.make);
 }
 
 /** `meeting.substitute`: a colleague of the same organisation goes instead, with their own summons. */
@@ -1176,16 +1221,14 @@ export async function sendSubstitute(ctx: AppContext, actor: Actor, data: unknow
   const parsed = substituteData.safeParse(data);
   if (!parsed.success) return refuseForged(ctx, actor, 'meeting.respond', data, parsed.error);
   const { meetingId } = parsed.data;
-  const id = (parsed.data.substitute ?? '').trim();
   const a = await access(ctx, actor, meetingId, 'meeting.respond');
   if (!a.ok) return a.card;
   const m = a.loaded.meeting;
   const closed = closedMessage(m, ctx.clock.now());
   if (closed) return refuse(ctx, actor, 'meeting.respond', `meeting:${m.ref}`, m.state === 'geannuleerd' ? 'cancelled' : 'closed', closed);
-  if (id === '') return refuse(ctx, actor, 'meeting.respond', `meeting:${m.ref}`, 'substitute-required', r.substituteRequired);
-  const user = ctx.directory.user(id);
-  if (!user) return refuse(ctx, actor, 'meeting.respond', `meeting:${m.ref}`, 'substitute-unknown', r.substituteUnknown);
-  return answer(ctx, actor, meetingId, (now) => ({ kind: 'vervanger', at: now.toISOString(), substitute: user.id }), user.organisation);
+  const input = summonsInput(ctx, 'vervanger', parsed.data);
+  if (!input.ok) return refuse(ctx, actor, 'meeting.respond', `meeting:${m.ref}`, input.error, answerRefusal(input.error));
+  return answer(ctx, actor, meetingId, input.make, input.substituteOrganisation);
 }
 
 // --- preparation (appendix 1) ---------------------------------------------------------------------

@@ -553,7 +553,7 @@ export class OutboxService implements Outbox {
       id: `delivery-${kind}:${doc.id}`,
       recipient: to,
       message: { kind: 'text', text },
-      about: `aflevering ${doc.about}`.slice(0, MAX_ABOUT),
+      about: d.reportAbout(doc.about).slice(0, MAX_ABOUT),
     });
   }
 

@@ -1,7 +1,8 @@
 import type { AdaptiveCard } from '../ports.js';
 import { nl } from '../i18n/nl.js';
 import { escapeText } from './escape.js';
-import { card, execute, text } from './elements.js';
+import { card, execute, facts, text } from './elements.js';
+import { answerSection, answerSummary, joinAction, type AnswerView, type Choice } from './meeting-cards.js';
 
 /**
  * Kerngroep cards (src/app/kerngroep.ts). Privacy: a BSN or address is never rendered in any card.
@@ -35,6 +36,12 @@ export const KERNGROEP_VERBS = {
   remind: 'kerngroep.remind',
   /** `{ meetingId, questionId }` */
   reopen: 'kerngroep.reopen',
+  /** `{ meetingId }`: an invitee's summons for the Kerngroep meeting (refresh, the invitee only). */
+  summons: 'kerngroep.summons',
+  /** `{ meetingId, answer: 'aanwezig' | 'verhinderd', reason? }` (the casusoverleg's `meeting.rsvp` data) */
+  rsvp: 'kerngroep.rsvp',
+  /** `{ meetingId, substitute }` (the casusoverleg's `meeting.substitute` data) */
+  substitute: 'kerngroep.substitute',
 } as const;
 
 type El = Record<string, unknown>;
@@ -150,6 +157,82 @@ export function chairCard(v: ChairView): AdaptiveCard {
   return card(body, [execute(c.plan, KERNGROEP_VERBS.plan, {})]);
 }
 
+export interface KerngroepSummonsView {
+  meetingId: string;
+  when: string;
+  place: string;
+  chair: string;
+  /** The organisation the recipient is invited for. */
+  organisation: string;
+  /** Name of whom the recipient replaces, for a substitute's summons. */
+  substituteFor?: string;
+  answer?: AnswerView;
+  /** Answers can still be given or changed (the meeting has not started). */
+  open: boolean;
+  /** Colleagues of the recipient's organisation (for "ik stuur een vervanger"). */
+  colleagues: readonly Choice[];
+  /** Our own text (a refused reason). */
+  banner?: string;
+  /** The recipient: the only one Teams refreshes the card for. */
+  recipient: string;
+}
+
+/**
+ * The invitation to the Kerngroep meeting, sent to each invited organisation's contacts when the
+ * chair plans it: when, where, the chair, and that the yes/no questions follow with the agenda. No
+ * personal data at all (there is no agenda yet). The answer part is the casusoverleg's
+ * (`answerSection`), with the Kerngroep's verbs.
+ */
+export function kerngroepSummonsCard(v: KerngroepSummonsView): AdaptiveCard {
+  const s = t.summons;
+  const answers = answerSection(
+    { meetingId: v.meetingId, colleagues: v.colleagues, ...(v.answer ? { answer: v.answer } : {}), ...(v.open ? {} : { closed: s.started }) },
+    { rsvp: KERNGROEP_VERBS.rsvp, substitute: KERNGROEP_VERBS.substitute },
+  );
+  return card(
+    [
+      ...(v.banner ? [text(v.banner, { color: 'Attention' })] : []),
+      text(s.title, { weight: 'Bolder', size: 'Medium' }),
+      text(v.substituteFor ? s.introSubstitute(esc(v.chair), esc(v.substituteFor)) : s.intro(esc(v.chair), esc(v.organisation))),
+      facts([
+        [s.when, esc(v.when)],
+        [s.where, esc(v.place)],
+        [s.chair, esc(v.chair)],
+      ]),
+      text(s.questionsFollow, { isSubtle: true }),
+      ...answers.body,
+    ],
+    [...answers.actions, ...(v.open ? joinAction(v.place) : [])],
+    refresh(KERNGROEP_VERBS.summons, { meetingId: v.meetingId }, [v.recipient]),
+  );
+}
+
+/** One invitee's answer to the summons, for the chair; an organisation without contacts has no name. */
+export interface AttendanceRow {
+  organisation: string;
+  name?: string;
+  substituteFor?: string;
+  answer?: AnswerView;
+}
+
+/** The chair's view of the summons: a line per invitee, grouped by organisation, with the counts. */
+function attendance(rows: readonly AttendanceRow[]): El[] {
+  const a = t.attendance;
+  const invited = rows.filter((x) => x.name !== undefined);
+  const count = (k: AnswerView['kind'] | undefined) => invited.filter((x) => x.answer?.kind === k).length;
+  return [
+    text(a.heading, { weight: 'Bolder', separator: true }),
+    text(nl.meetings.overview.counts(count('aanwezig'), count('vervanger'), count('verhinderd'), count(undefined)), { isSubtle: true, size: 'Small' }),
+    facts(
+      rows.map((x): [string, string] =>
+        x.name === undefined
+          ? [esc(x.organisation), a.noContact]
+          : [`${a.row(esc(x.organisation), esc(x.name))}${x.substituteFor ? ` (${a.substituteFor(esc(x.substituteFor))})` : ''}`, answerSummary(x.answer)],
+      ),
+    ),
+  ];
+}
+
 export interface AgendaFormView {
   meetingId: string;
   /** The chair: the form is a user-specific view (refresh) for them only. */
@@ -157,13 +240,19 @@ export interface AgendaFormView {
   when: string;
   persons: { personId: string; name: string; dateOfBirth: string; caseRef: string }[];
   banner?: string;
+  /** The answers to the summons (meetings planned before the summons existed have none). */
+  attendance?: readonly AttendanceRow[];
 }
 
 /** The chair's agenda form: user-specific (answer to the chair's own action, refresh for the chair only); never posted. */
 export function agendaFormCard(v: AgendaFormView): AdaptiveCard {
   const c = t.chair;
   const colourChoices = (['groen', 'oranje', 'rood'] as const).map((k) => ({ title: t.colours[k], value: k }));
-  const body: El[] = [text(c.agendaTitle(esc(v.when)), { weight: 'Bolder', size: 'Medium' }), ...(v.banner ? [text(v.banner)] : [])];
+  const body: El[] = [
+    text(c.agendaTitle(esc(v.when)), { weight: 'Bolder', size: 'Medium' }),
+    ...(v.banner ? [text(v.banner)] : []),
+    ...(v.attendance ? attendance(v.attendance) : []),
+  ];
   for (const p of v.persons) {
     body.push(text(`${esc(p.name)} (${esc(p.dateOfBirth)}) — ${esc(p.caseRef)}`, { weight: 'Bolder', separator: true }));
     body.push({ type: 'Input.ChoiceSet', id: `colour_${p.personId}`, label: c.colour, choices: colourChoices });
@@ -235,6 +324,8 @@ export interface MatrixView {
   banner?: string;
   /** After the lock: the chair can reopen a question. */
   locked?: boolean;
+  /** The answers to the summons (meetings planned before the summons existed have none). */
+  attendance?: readonly AttendanceRow[];
 }
 
 export function matrixCard(v: MatrixView): AdaptiveCard {
@@ -243,6 +334,7 @@ export function matrixCard(v: MatrixView): AdaptiveCard {
     text(m.title(esc(v.when)), { weight: 'Bolder', size: 'Medium' }),
     ...(v.banner ? [text(v.banner, { color: 'Good' })] : []),
     text(m.overall(v.overall), { weight: 'Bolder' }),
+    ...(v.attendance ? attendance(v.attendance) : []),
   ];
   for (const p of v.persons) {
     body.push(text(m.person(esc(p.name), esc(p.dateOfBirth), p.colour, p.pct), { weight: 'Bolder', separator: true }));

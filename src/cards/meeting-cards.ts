@@ -87,7 +87,7 @@ const dateValue = (v: string | undefined): Element => (v && DATE.test(v) ? { val
 const timeValue = (v: string | undefined): Element => (v && TIME.test(v) ? { value: v } : {});
 
 /** An https link as place: offered as a button too (only https; the text stays escaped). */
-function joinAction(place: string): Element[] {
+export function joinAction(place: string): Element[] {
   return /^https:\/\/[^\s<>"]+$/.test(place) ? [{ type: 'Action.OpenUrl', title: t.summons.join, url: place }] : [];
 }
 
@@ -280,16 +280,40 @@ export function summonsCard(view: SummonsView): AdaptiveCard {
   if (view.prepare) body.push(text(escapeText(view.prepare, { multiline: true }), { size: 'Small' }));
   body.push(text(view.prep ? x.prepDone(view.prep.at, escapeText(view.prep.by)) : x.prepMissing, { size: 'Small', isSubtle: true }));
 
-  body.push(heading(x.yourAnswer), text(answerLine(view.answer)));
+  const closed =
+    view.state === 'geannuleerd' || view.state === 'afgelopen' ? x.closedNote[view.state] : !view.open ? x.closedNote.started : undefined;
+  const answers = answerSection({ meetingId: view.meetingId, colleagues: view.colleagues, ...(view.answer ? { answer: view.answer } : {}), ...(closed ? { closed } : {}) }, MEETING_VERBS);
+  body.push(...answers.body);
+  const actions: Element[] = [...answers.actions];
+  if (!closed) actions.push(execute(x.prepare, MEETING_VERBS.prepForm, { meetingId: view.meetingId }, { associatedInputs: 'none' }));
+  actions.push(...(view.open ? joinAction(view.place) : []));
+  return card(body, actions, refreshFor(MEETING_VERBS.summons, { meetingId: view.meetingId }, view.refreshFor));
+}
+
+/** The verbs a summons' answer buttons send: `{ meetingId, answer, reason? }` and `{ meetingId, substitute }`. */
+export interface AnswerVerbs {
+  rsvp: string;
+  substitute: string;
+}
+
+/**
+ * The answer part of a summons — "Jouw antwoord", and while answers are open the buttons aanwezig ·
+ * ik stuur een vervanger (a colleague) · verhinderd (reason) — for the casusoverleg and the Kerngroep.
+ * `closed`: why answering is no longer possible (our own text), instead of the buttons.
+ */
+export function answerSection(
+  view: { meetingId: string; answer?: AnswerView; colleagues: readonly Choice[]; closed?: string },
+  verbs: AnswerVerbs,
+): { body: Element[]; actions: Element[] } {
+  const x = t.summons;
+  const body: Element[] = [heading(x.yourAnswer), text(answerLine(view.answer))];
   const actions: Element[] = [];
-  if (view.state === 'geannuleerd' || view.state === 'afgelopen') {
-    body.push(text(x.closedNote[view.state], { color: 'attention' }));
-  } else if (!view.open) {
-    body.push(text(x.closedNote.started, { color: 'attention' }));
+  if (view.closed) {
+    body.push(text(view.closed, { color: 'attention' }));
   } else {
     body.push(text(x.changeUntil, { isSubtle: true, size: 'Small' }));
     const data = { meetingId: view.meetingId };
-    actions.push(execute(x.attend, MEETING_VERBS.rsvp, { ...data, answer: 'aanwezig' }, { style: 'positive', associatedInputs: 'none' }));
+    actions.push(execute(x.attend, verbs.rsvp, { ...data, answer: 'aanwezig' }, { style: 'positive', associatedInputs: 'none' }));
     actions.push({
       type: 'Action.ShowCard',
       title: x.substitute,
@@ -305,7 +329,7 @@ export function summonsCard(view: SummonsView): AdaptiveCard {
               },
             ]
           : [text(x.substituteNone, { isSubtle: true })],
-        view.colleagues.length > 0 ? [execute(x.substituteSubmit, MEETING_VERBS.substitute, data)] : [],
+        view.colleagues.length > 0 ? [execute(x.substituteSubmit, verbs.substitute, data)] : [],
       ),
     });
     actions.push({
@@ -313,13 +337,11 @@ export function summonsCard(view: SummonsView): AdaptiveCard {
       title: x.absent,
       card: card(
         [{ type: 'Input.Text', id: 'reason', label: x.absentReason, isMultiline: true, maxLength: MEETING_LIMITS.reason }],
-        [execute(x.absentSubmit, MEETING_VERBS.rsvp, { ...data, answer: 'verhinderd' })],
+        [execute(x.absentSubmit, verbs.rsvp, { ...data, answer: 'verhinderd' })],
       ),
     });
-    actions.push(execute(x.prepare, MEETING_VERBS.prepForm, data, { associatedInputs: 'none' }));
   }
-  actions.push(...(view.open ? joinAction(view.place) : []));
-  return card(body, actions, refreshFor(MEETING_VERBS.summons, { meetingId: view.meetingId }, view.refreshFor));
+  return { body, actions };
 }
 
 function answerLine(answer: AnswerView | undefined): string {
@@ -450,7 +472,8 @@ export function overviewCard(view: OverviewView): AdaptiveCard {
   return card(body, actions, refreshFor(MEETING_VERBS.overview, data, view.refreshFor));
 }
 
-function answerSummary(answer: AnswerView | undefined): string {
+/** One invitee's answer in a list (the organiser's overview, the Kerngroep chair's matrix). */
+export function answerSummary(answer: AnswerView | undefined): string {
   if (!answer) return t.answers.none;
   if (answer.kind === 'vervanger') return `${t.answers.vervanger} (${escapeText(answer.substituteName)})`;
   if (answer.kind === 'verhinderd') return `${t.answers.verhinderd} (${escapeText(answer.reason)})`;

@@ -40,10 +40,9 @@ export interface PersonDataFacts {
   district: string;
   /**
    * Level of the case the signal belongs to. At hinder no personal data is shared (§2): only the
-   * reporting organisation sees what it reported itself. Pass it wherever the case is known (the
-   * case view and meetings do; the Kerngroep registration does not yet — docs/SECURITY.md).
+   * reporting organisation sees what it reported itself.
    */
-  level?: Level;
+  level: Level;
 }
 
 /** What the policy needs to know about a meeting (casusoverleg); derived from the stored meeting. */
@@ -181,6 +180,15 @@ function municipalFor(actor: Actor, district: string): boolean {
   return hasRole(actor, 'wijkmanager') && actor.districts.includes(district);
 }
 
+/**
+ * Whether the actor takes part in the process for their organisation, so that what their
+ * organisation reported or directs is theirs to see: partners and the municipality's roles. The
+ * beheerder runs the bot and sees no case data through the municipality's involvement.
+ */
+function actsFor(actor: Actor, organisation: string): boolean {
+  return actor.organisation.id === organisation && (hasRole(actor, 'partner') || isMunicipalRole(actor));
+}
+
 export function decide(actor: Actor, action: Action, resource: Resource): Decision {
   switch (action) {
     case 'bot.use':
@@ -202,8 +210,7 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       if (resource.type !== 'case') return deny('unknown-action');
       const c = resource.case;
       if (action === 'case.read' && municipalFor(actor, c.district)) return allow;
-      const involved =
-        c.directorOrganisation === actor.organisation.id || c.involvedOrganisations.includes(actor.organisation.id);
+      const involved = actsFor(actor, c.directorOrganisation) || c.involvedOrganisations.some((o) => actsFor(actor, o));
       if (!involved) return deny('not-involved');
       // Passing on is what the partner directing at hinder level does (§3).
       if (action === 'case.pass-on' && c.level !== 'hinder') return deny('role-required');
@@ -224,7 +231,7 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       // Notices go to the municipality's roles for the district (§3–5) and, at hinder level, to the
       // directing partner (§1). The base card names no person; details stay behind case.read.
       if (municipalFor(actor, resource.case.district)) return allow;
-      if (resource.case.level === 'hinder' && resource.case.directorOrganisation === actor.organisation.id) return allow;
+      if (resource.case.level === 'hinder' && actsFor(actor, resource.case.directorOrganisation)) return allow;
       return deny(hasRole(actor, 'wijkmanager') ? 'wrong-district' : 'not-involved');
     }
 
@@ -232,7 +239,7 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       if (resource.type !== 'person-data') return deny('unknown-action');
       const d = resource.data;
       if (!actor.organisation.covenant) return deny('non-covenant');
-      if (actor.organisation.id === d.reporterOrganisation) return allow;
+      if (actsFor(actor, d.reporterOrganisation)) return allow;
       // §2: at hinder level nothing is shared — not even with the municipality, which takes
       // direction (and sees the persons) from overlast on (§3–4).
       if (d.level === 'hinder') return deny(d.fromPolice ? 'police-data-wpg' : 'not-involved');

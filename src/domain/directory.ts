@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { nl } from '../i18n/nl.js';
+
+const t = nl.directory;
 
 /** Who is who: organisations, districts (wijken) and users. Validated from a YAML or JSON file. */
 
@@ -36,7 +39,7 @@ const id = z
   .string()
   .min(1)
   .max(100)
-  .regex(/^[A-Za-z0-9._:@-]+$/, 'alleen letters, cijfers en . _ : @ - zijn toegestaan');
+  .regex(/^[A-Za-z0-9._:@-]+$/, t.idCharacters);
 
 export const organisationSchema = z
   .object({
@@ -81,31 +84,31 @@ export const directorySchema = z
   .superRefine((d, ctx) => {
     const orgIds = new Set<string>();
     d.organisations.forEach((o, i) => {
-      if (orgIds.has(o.id)) ctx.addIssue({ code: 'custom', path: ['organisations', i, 'id'], message: `dubbele organisatie-id "${o.id}"` });
+      if (orgIds.has(o.id)) ctx.addIssue({ code: 'custom', path: ['organisations', i, 'id'], message: t.duplicateOrganisation(o.id) });
       orgIds.add(o.id);
     });
     const userIds = new Set<string>();
     d.users.forEach((u, i) => {
-      if (userIds.has(u.id)) ctx.addIssue({ code: 'custom', path: ['users', i, 'id'], message: `dubbele gebruikers-id "${u.id}"` });
+      if (userIds.has(u.id)) ctx.addIssue({ code: 'custom', path: ['users', i, 'id'], message: t.duplicateUser(u.id) });
       userIds.add(u.id);
     });
     const districtIds = new Set<string>();
     d.districts.forEach((w, i) => {
-      if (districtIds.has(w.id)) ctx.addIssue({ code: 'custom', path: ['districts', i, 'id'], message: `dubbele wijk-id "${w.id}"` });
+      if (districtIds.has(w.id)) ctx.addIssue({ code: 'custom', path: ['districts', i, 'id'], message: t.duplicateDistrict(w.id) });
       districtIds.add(w.id);
       w.wijkmanagers.forEach((m, j) => {
-        if (!userIds.has(m)) ctx.addIssue({ code: 'custom', path: ['districts', i, 'wijkmanagers', j], message: `onbekende gebruiker "${m}"` });
+        if (!userIds.has(m)) ctx.addIssue({ code: 'custom', path: ['districts', i, 'wijkmanagers', j], message: t.unknownUser(m) });
       });
     });
     d.users.forEach((u, i) => {
-      if (!orgIds.has(u.organisation)) ctx.addIssue({ code: 'custom', path: ['users', i, 'organisation'], message: `onbekende organisatie "${u.organisation}"` });
+      if (!orgIds.has(u.organisation)) ctx.addIssue({ code: 'custom', path: ['users', i, 'organisation'], message: t.unknownOrganisation(u.organisation) });
       u.districts.forEach((w, j) => {
-        if (!districtIds.has(w)) ctx.addIssue({ code: 'custom', path: ['users', i, 'districts', j], message: `onbekende wijk "${w}"` });
+        if (!districtIds.has(w)) ctx.addIssue({ code: 'custom', path: ['users', i, 'districts', j], message: t.unknownDistrict(w) });
       });
     });
     d.organisations.forEach((o, i) => {
       o.contacts.forEach((c, j) => {
-        if (!userIds.has(c)) ctx.addIssue({ code: 'custom', path: ['organisations', i, 'contacts', j], message: `onbekende gebruiker "${c}"` });
+        if (!userIds.has(c)) ctx.addIssue({ code: 'custom', path: ['organisations', i, 'contacts', j], message: t.unknownUser(c) });
       });
     });
   });
@@ -179,7 +182,7 @@ export function parseDirectory(text: string, source = 'directory'): Directory {
     throw new DirectoryError(
       doc.errors.map((e) => {
         const pos = e.pos?.[0] !== undefined ? lineCounter.linePos(e.pos[0]) : undefined;
-        return `${source}: regel ${pos?.line ?? '?'}: ongeldige YAML/JSON: ${e.message.split('\n')[0]}`;
+        return nl.files.invalidYamlAtLine(source, pos?.line, e.message.split('\n')[0] ?? '');
       }),
     );
   }
@@ -188,8 +191,7 @@ export function parseDirectory(text: string, source = 'directory'): Directory {
   throw new DirectoryError(
     result.error.issues.map((issue) => {
       const line = lineOf(doc.contents, issue.path, lineCounter);
-      const where = issue.path.length ? formatPath(issue.path) : '(hele bestand)';
-      return `${source}: regel ${line ?? '?'} (${where}): ${issue.message}`;
+      return nl.files.problem(source, formatPath(issue.path), issue.message, line ?? '?');
     }),
   );
 }
@@ -199,7 +201,7 @@ export function loadDirectory(file: string): Directory {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new DirectoryError([`${file}: kan het bestand niet lezen (${(err as NodeJS.ErrnoException).code ?? 'fout'})`]);
+    throw new DirectoryError([nl.files.cannotRead(file, (err as NodeJS.ErrnoException).code)]);
   }
   return parseDirectory(text, file);
 }

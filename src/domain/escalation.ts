@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDocument } from 'yaml';
+import { nl } from '../i18n/nl.js';
 import type { Level } from './access.js';
 import { localParts, localToInstant, shiftLocal } from './signal.js';
 
@@ -101,7 +102,7 @@ const recipientSchema = z
   .string()
   .refine(
     (s) => (RECIPIENT_ROLES as readonly string[]).includes(s) || /^user:[A-Za-z0-9._:@-]{1,100}$/.test(s),
-    (s) => ({ message: `onbekende ontvanger "${s.slice(0, 50)}": kies wijkmanager, voorzitter, regisseur-it, regievoerder of user:<id>` }),
+    (s) => ({ message: nl.escalationRules.unknownRecipient(s.slice(0, 50)) }),
   )
   .transform((s) => s as Recipient);
 
@@ -198,20 +199,20 @@ export class EscalationRulesError extends Error {
 export function parseEscalationRules(text: string, source = 'escalation rules', knownUser?: (id: string) => boolean): EscalationRules {
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new EscalationRulesError(doc.errors.map((e) => `${source}: ongeldige YAML/JSON: ${e.message.split('\n')[0]}`));
+    throw new EscalationRulesError(doc.errors.map((e) => nl.files.invalidYaml(source, e.message.split('\n')[0] ?? '')));
   }
   const raw: unknown = doc.toJS() ?? {};
   const result = escalationRulesSchema.safeParse(raw);
   if (!result.success) {
     throw new EscalationRulesError(
-      result.error.issues.map((i) => `${source} (${i.path.join('.') || 'hele bestand'}): ${i.message}`),
+      result.error.issues.map((i) => nl.files.problem(source, i.path.join('.'), i.message)),
     );
   }
   if (knownUser) {
     const problems: string[] = [];
     for (const id of RULE_IDS) {
       for (const r of result.data.rules[id].notify) {
-        if (r.startsWith('user:') && !knownUser(r.slice(5))) problems.push(`${source} (rules.${id}.notify): onbekende gebruiker "${r.slice(5)}"`);
+        if (r.startsWith('user:') && !knownUser(r.slice(5))) problems.push(nl.files.problem(source, `rules.${id}.notify`, nl.escalationRules.unknownUser(r.slice(5))));
       }
     }
     if (problems.length > 0) throw new EscalationRulesError(problems);
@@ -224,7 +225,7 @@ export function loadEscalationRules(file: string, knownUser?: (id: string) => bo
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new EscalationRulesError([`${file}: kan het bestand niet lezen (${(err as NodeJS.ErrnoException).code ?? 'fout'})`]);
+    throw new EscalationRulesError([nl.files.cannotRead(file, (err as NodeJS.ErrnoException).code)]);
   }
   return parseEscalationRules(text, file, knownUser);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nl } from '../i18n/nl.js';
 import type { Intervention } from './intervention.js';
 import { cleanMultiline } from './meeting.js';
 import { localDateString, localToInstant, parseCalendarDate, shiftLocal } from './signal.js';
@@ -186,10 +187,10 @@ export function allSufficient(effects: readonly (FeedbackEffect | undefined)[]):
  */
 export function parseOverdue(text: string): { ok: true; value: Pick<OverdueConfig, 'partnerReminderDays' | 'directorDays'> } | { ok: false; problem: string } {
   const m = /^\s*(\d{1,2})\s*,\s*(\d{1,2})\s*$/.exec(text);
-  if (!m) return { ok: false, problem: 'verwacht "<dagen tot herinnering>,<dagen tot melding aan de regievoerder>", bijvoorbeeld 2,7' };
+  if (!m) return { ok: false, problem: nl.config.feedbackOverdue.format };
   const partnerReminderDays = Number(m[1]);
   const directorDays = Number(m[2]);
   if (partnerReminderDays < 1 || directorDays > 90 || partnerReminderDays >= directorDays)
-    return { ok: false, problem: 'de herinnering moet minstens 1 dag na de datum en vóór de melding aan de regievoerder (uiterlijk 90 dagen) komen' };
+    return { ok: false, problem: nl.config.feedbackOverdue.order };
   return { ok: true, value: { partnerReminderDays, directorDays } };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { MeetingFacts } from './access.js';
+import { nl } from '../i18n/nl.js';
 import { localToInstant, parseCalendarDate, parseClockTime, shiftLocal } from './signal.js';
 
 /**
@@ -280,13 +281,13 @@ export const MAX_REMINDER_HOURS = 14 * 24;
  * hours before the start and who gets it. The slot id is `t<hours>`, so each number of hours once.
  */
 export function parseReminderSlots(text: string): { ok: true; slots: ReminderSlot[] } | { ok: false; problem: string } {
-  const example = 'verwacht bijvoorbeeld "48:no-answer,24:no-answer,2:attending"';
+  const t = nl.config.meetingReminders;
   const slots: ReminderSlot[] = [];
   for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
     const m = /^(\d{1,3}):(no-answer|attending)$/.exec(part);
     const hours = m ? Number(m[1]) : NaN;
-    if (!m || hours < 1 || hours > MAX_REMINDER_HOURS) return { ok: false, problem: `"${part.slice(0, 40)}" is ongeldig: ${example} (1 tot ${MAX_REMINDER_HOURS} uur)` };
-    if (slots.some((s) => s.hoursBefore === hours)) return { ok: false, problem: `${hours} uur staat er twee keer in` };
+    if (!m || hours < 1 || hours > MAX_REMINDER_HOURS) return { ok: false, problem: t.invalid(part.slice(0, 40), t.example, MAX_REMINDER_HOURS) };
+    if (slots.some((s) => s.hoursBefore === hours)) return { ok: false, problem: t.duplicate(hours) };
     slots.push({ id: `t${hours}`, hoursBefore: hours, audience: m[2] as ReminderAudience });
   }
   return { ok: true, slots: slots.sort((a, b) => b.hoursBefore - a.hoursBefore) };

@@ -21,6 +21,63 @@ export const nl = {
     directoryInvalid: 'Ongeldig adresboek (DIRECTORY_FILE):',
     storeFailed: (detail: string) => `Opslag niet bereikbaar: ${detail}`,
     shuttingDown: 'Overlastbot stopt: nieuwe verzoeken worden geweigerd, lopende afgerond.',
+    /** Log lines (src/log.ts): what replaces a redacted value, and a circular reference. */
+    logRedacted: '[verwijderd]',
+    logCircular: '[kringverwijzing]',
+  },
+
+  // --- configuration problems (src/config.ts, one line per problem at start-up) ---------------------
+  config: {
+    /** Shown instead of a variable name when a problem concerns the configuration as a whole. */
+    whole: 'configuratie',
+    guid: 'moet een GUID zijn (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)',
+    redisUrl: 'moet een URL zijn, bijv. redis://127.0.0.1:6379',
+    redisScheme: 'moet beginnen met redis:// of rediss://',
+    unknownTimeZone: 'onbekende tijdzone',
+    reminderDaysFormat: 'moet 1 tot 5 aantallen dagen zijn, komma-gescheiden (bijv. 3,1)',
+    reminderDaysRange: 'elk aantal dagen moet tussen 1 en 30 liggen',
+    requiredWith: (other: string) => `is verplicht als ${other} is gezet`,
+    requiredInProduction: 'is verplicht in productie (NODE_ENV=production)',
+    /** MEETING_REMINDERS (src/domain/meeting.ts parseReminderSlots). */
+    meetingReminders: {
+      example: 'verwacht bijvoorbeeld "48:no-answer,24:no-answer,2:attending"',
+      invalid: (part: string, example: string, maxHours: number) => `"${part}" is ongeldig: ${example} (1 tot ${maxHours} uur)`,
+      duplicate: (hours: number) => `${hours} uur staat er twee keer in`,
+    },
+    /** FEEDBACK_OVERDUE (src/domain/feedback.ts parseOverdue). */
+    feedbackOverdue: {
+      format: 'verwacht "<dagen tot herinnering>,<dagen tot melding aan de regievoerder>", bijvoorbeeld 2,7',
+      order: 'de herinnering moet minstens 1 dag na de datum en vóór de melding aan de regievoerder (uiterlijk 90 dagen) komen',
+    },
+  },
+
+  // --- configuration files: adresboek (DIRECTORY_FILE) and drempels (ESCALATION_RULES_FILE) -------
+  files: {
+    cannotRead: (file: string, code: string | undefined) => `${file}: kan het bestand niet lezen (${code ?? 'fout'})`,
+    invalidYaml: (source: string, detail: string) => `${source}: ongeldige YAML/JSON: ${detail}`,
+    invalidYamlAtLine: (source: string, line: number | undefined, detail: string) =>
+      `${source}: regel ${line ?? '?'}: ongeldige YAML/JSON: ${detail}`,
+    /** A problem at a field path; `line` only where the file's line is known (the adresboek). */
+    problem: (source: string, path: string | undefined, message: string, line?: number | '?') =>
+      `${source}${line !== undefined ? `: regel ${line}` : ''} (${path || 'hele bestand'}): ${message}`,
+  },
+
+  // --- adresboek validation (src/domain/directory.ts) ----------------------------------------------
+  directory: {
+    idCharacters: 'alleen letters, cijfers en . _ : @ - zijn toegestaan',
+    duplicateOrganisation: (id: string) => `dubbele organisatie-id "${id}"`,
+    duplicateUser: (id: string) => `dubbele gebruikers-id "${id}"`,
+    duplicateDistrict: (id: string) => `dubbele wijk-id "${id}"`,
+    unknownUser: (id: string) => `onbekende gebruiker "${id}"`,
+    unknownOrganisation: (id: string) => `onbekende organisatie "${id}"`,
+    unknownDistrict: (id: string) => `onbekende wijk "${id}"`,
+  },
+
+  // --- drempel rules file validation (src/domain/escalation.ts) -----------------------------------
+  escalationRules: {
+    unknownRecipient: (value: string) =>
+      `onbekende ontvanger "${value}": kies wijkmanager, voorzitter, regisseur-it, regievoerder of user:<id>`,
+    unknownUser: (id: string) => `onbekende gebruiker "${id}"`,
   },
 
   // --- identity ------------------------------------------------------------------------------------
@@ -50,7 +107,12 @@ export const nl = {
       `${n} ${n === 1 ? 'regel' : 'regels'} van ${from} tot en met ${to} (CSV):`,
     exportedToFile: (n: number, from: string, to: string, file: string) =>
       `${n} regels van ${from} tot en met ${to}: te veel voor de chat. Het CSV-bestand staat op de server: ${file}`,
+    /** Column names of the audit CSV. */
+    csvHeader: ['tijdstip', 'gebruiker', 'naam', 'organisatie', 'actie', 'object', 'uitkomst', 'reden'],
     deletions: {
+      /** Column names of the deletions CSV, and the name of its file on the server. */
+      csvHeader: ['tijdstip', 'referentie', 'soort', 'door', 'casussen', 'reden', 'aantallen'],
+      fileName: 'verwijderingen',
       heading: 'Verwijderingen (bewaartermijn en verzoeken)',
       none: 'Geen verwijderingen in deze periode.',
       exported: (n: number) => `${n} ${n === 1 ? 'verwijdering' : 'verwijderingen'} (CSV, zonder persoonsgegevens):`,
@@ -283,6 +345,7 @@ export const nl = {
       notice: (caseRef: string) =>
         `Casus ${caseRef} is door de voorzitter van de Kerngroep overgedragen aan het Interventieteam. Vanaf nu behandelt de regisseur de casus; terugkoppeling gaat naar de regisseur.`,
       timeline: 'Overgedragen aan het Interventieteam',
+      about: (caseRef: string) => `overdracht aan het Interventieteam, casus ${caseRef}`,
     },
     levelChange: {
       done: (ref: string, from: string, to: string) =>
@@ -304,6 +367,8 @@ export const nl = {
     },
     delivery: {
       about: (rule: string, caseRef: string) => `drempel "${rule}" voor casus ${caseRef}`,
+      /** `about` of the report to the sender when a message could not be delivered. */
+      reportAbout: (about: string) => `aflevering ${about}`,
       failed: (about: string, name: string, org: string, reason: string) =>
         `Niet afgeleverd: ${about}. ${name} (${org}) kon niet worden bereikt: ${reason}. Neem op een andere manier contact op.`,
       unreachable: (about: string, name: string, org: string) =>
@@ -799,6 +864,12 @@ export const nl = {
     statuses: { gepland: 'Gepland', 'te-laat': 'Te laat', uitgevoerd: 'Uitgevoerd', 'niet-uitgevoerd': 'Niet uitgevoerd' },
     caseNotFound: 'Deze casus bestaat niet of je mag hem niet inzien.',
     timeline: (org: string) => `Terugkoppeling gegeven op een interventie (${org})`,
+    /** `about` of proactive messages, for delivery reports. */
+    about: {
+      feedback: (caseRefs: string) => `terugkoppeling ${caseRefs}`,
+      overdue: (caseRefs: string) => `terugkoppeling te laat ${caseRefs}`,
+      afschalen: (caseRef: string) => `afschalen ${caseRef}`,
+    },
   },
 
   // --- Kerngroep: aanmelden, agenda, ja/nee-uitvraag (src/app/kerngroep.ts) ------------------------
@@ -901,6 +972,30 @@ export const nl = {
       reminder: (org: string, open: number, deadline: string) => `Herinnering: ${org} heeft nog ${open} open ${open === 1 ? 'vraag' : 'vragen'} voor de Kerngroep (deadline ${deadline}).`,
       reminderAbout: (org: string) => `herinnering uitvraag Kerngroep aan ${org}`,
     },
+    /** The invitation to the Kerngroep meeting itself: no personal data (the agenda is set later). */
+    summons: {
+      title: 'Oproep Kerngroep-overleg',
+      intro: (chair: string, org: string) => `${chair}, voorzitter van de Kerngroep, nodigt je namens ${org} uit voor het Kerngroep-overleg.`,
+      introSubstitute: (chair: string, replaced: string) =>
+        `${chair}, voorzitter van de Kerngroep, nodigt je uit voor het Kerngroep-overleg, als vervanger van ${replaced}.`,
+      meeting: 'Overleg',
+      when: 'Wanneer',
+      where: 'Waar',
+      chair: 'Voorzitter',
+      questionsFollow:
+        'De ja/nee-vragen over de personen op de agenda volgen in een aparte kaart, zodra de voorzitter de agenda heeft vastgesteld.',
+      started: 'Het Kerngroep-overleg is begonnen: je antwoord wijzigen kan niet meer.',
+      sent: (n: number) => `${n === 1 ? 'Eén contactpersoon krijgt' : `${n} contactpersonen krijgen`} een oproep.`,
+      summary: 'Oproep Kerngroep-overleg',
+      about: (when: string) => `oproep Kerngroep-overleg ${when}`,
+    },
+    /** The chair's view of the answers to the invitation, per organisation. */
+    attendance: {
+      heading: 'Aanwezigheid per organisatie',
+      row: (org: string, name: string) => `${org} · ${name}`,
+      substituteFor: (name: string) => `vervangt ${name}`,
+      noContact: 'geen oproep verstuurd (geen contactpersoon in het adresboek, of buiten het convenant)',
+    },
     notices: {
       accepted: (ref: string) => `De Kerngroep heeft de aanmelding voor ${ref} geaccepteerd.`,
       returned: (ref: string, reason: string) => `De voorzitter van de Kerngroep geeft de aanmelding voor ${ref} terug: er zijn nog kansen in het voortraject. Advies: ${reason}`,
@@ -912,6 +1007,8 @@ export const nl = {
       forged: 'Deze kaart is niet (meer) geldig. Open hem opnieuw.',
       caseNotFound: (ref: string) => `Casus ${ref} bestaat niet of je hebt er geen toegang toe.`,
       noPersons: 'Deze casus heeft geen personen om aan te melden.',
+      hinderFirst:
+        'Deze casus staat op hinderniveau: daar worden geen persoonsgegevens gedeeld. Schaal de casus eerst op naar overlast (de wijkmanager neemt de regie) en meld daarna personen aan bij de Kerngroep.',
       unknownPerson: 'Deze persoon hoort niet bij de casus.',
       criterionA: 'Volgens de gegevens geldt criterium (a) niet. Kies (b) met een onderbouwing.',
       justification: 'Vul een onderbouwing in (ten minste 10 tekens).',
@@ -931,6 +1028,7 @@ export const nl = {
       domain: 'Een leefdomein hoort alleen bij "ja" op risicosignalen. Er is niets opgeslagen.',
       noAnswers: 'Kies ten minste één antwoord.',
       meetingNotFound: 'Dit Kerngroepoverleg bestaat niet.',
+      notInvited: 'Je bent niet uitgenodigd voor dit Kerngroep-overleg.',
       busy: 'Tegelijk door iemand anders gewijzigd. Probeer het opnieuw.',
     },
   },

@@ -80,6 +80,10 @@ describe('Kerngroep use cases', () => {
     const planned = await verb(KERNGROEP_VERBS.plan).run(ctx, actor('u-vz'), { date: '2026-04-16', start: '10:00', place: 'Stadskantoor', orgs: 'mzo' });
     meetingId = /"meetingId":"([0-9a-f-]{36})"/.exec(text(planned))![1]!;
     expect((await load()).organisations).toEqual(['politie', 'woonbron', 'swt', 'mzo']);
+    // Planning summons each invited organisation's contact once, without person data (the agenda comes later).
+    expect(sent.map((n) => n.recipient)).toEqual(['u-pol', 'u-wb', 'u-swt', 'u-mzo']);
+    for (const n of sent) expect(JSON.stringify(n.message)).not.toMatch(/Test Persoon|2007-01-01/);
+    sent.length = 0;
     const res = await verb(KERNGROEP_VERBS.agenda).run(ctx, actor('u-vz'), { meetingId, [`colour_${personId}`]: 'groen' });
     expect(text(res)).toContain('Agenda vastgesteld: 1 personen');
     // groen: only the Sociaal Wijkteam is asked (active guidance).

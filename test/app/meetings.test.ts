@@ -30,6 +30,7 @@ import type { AdaptiveCard, Store } from '../../src/ports.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { requireRedisUrl } from '../support/redis-url.js';
+import { findAll } from '../support/teams.js';
 
 /**
  * The casusoverleg use cases against a real embedded store and the in-process Jobs adapter, with a
@@ -179,17 +180,6 @@ afterEach(async () => {
 // --- helpers --------------------------------------------------------------------------------------
 
 type El = Record<string, any>;
-
-function findAll(node: unknown, pred: (n: El) => boolean, out: El[] = []): El[] {
-  if (!node || typeof node !== 'object') return out;
-  if (Array.isArray(node)) {
-    node.forEach((n) => findAll(n, pred, out));
-    return out;
-  }
-  if (pred(node as El)) out.push(node as El);
-  Object.values(node as El).forEach((v) => findAll(v, pred, out));
-  return out;
-}
 
 const textOf = (card: unknown) =>
   findAll(card, (n) => typeof n.text === 'string' || (typeof n.title === 'string' && typeof n.value === 'string'))

@@ -6,7 +6,7 @@ import { SIGNAL_VERBS } from '../../src/cards/signal-cards.js';
 import { buildFeatures } from '../../src/main.js';
 import type { WriteOp } from '../../src/ports.js';
 import { startHarness, type Harness } from '../support/bot.js';
-import { BOT_ID, OTHER_TENANT, TEST_TENANT, actionExecute, message, personalConversationId, post, type TestUser } from '../support/teams.js';
+import { BOT_ID, OTHER_TENANT, TEST_TENANT, actionExecute, message, personalConversationId, post, type TestUser, findAll } from '../support/teams.js';
 
 /**
  * The attack suite, over the real HTTP path: malformed, oversized, forged, replayed and cross-tenant
@@ -47,17 +47,6 @@ const FIELDS = [
 function localDay(offsetDays: number): string {
   const d = new Date(Date.now() + offsetDays * 86_400_000);
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
-}
-
-function findAll(node: unknown, pred: (n: any) => boolean, out: any[] = []): any[] {
-  if (!node || typeof node !== 'object') return out;
-  if (Array.isArray(node)) {
-    node.forEach((n) => findAll(n, pred, out));
-    return out;
-  }
-  if (pred(node)) out.push(node);
-  Object.values(node).forEach((v) => findAll(v, pred, out));
-  return out;
 }
 
 interface Recorded {

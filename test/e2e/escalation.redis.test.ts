@@ -13,7 +13,7 @@ import { RedisStore } from '../../src/store/redis.js';
 import { TEST_DIRECTORY } from '../support/bot.js';
 import { startConnectorStub, type ConnectorStub } from '../support/connector-stub.js';
 import { requireRedisUrl } from '../support/redis-url.js';
-import { TEST_TENANT, actionExecute, message, personalConversationId, post, visibleText, type TestUser } from '../support/teams.js';
+import { TEST_TENANT, actionExecute, message, personalConversationId, post, visibleText, type TestUser, findAll } from '../support/teams.js';
 
 /**
  * Redis mode: bot instances sharing one Redis (store + BullMQ queue), real time. One Bot Connector
@@ -60,17 +60,6 @@ function amsterdamNow(): { date: string; time: string } {
       .map((x) => [x.type, x.value]),
   );
   return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}` };
-}
-
-function findAll(node: any, pred: (n: any) => boolean, out: any[] = []): any[] {
-  if (!node || typeof node !== 'object') return out;
-  if (Array.isArray(node)) {
-    node.forEach((n) => findAll(n, pred, out));
-    return out;
-  }
-  if (pred(node)) out.push(node);
-  Object.values(node).forEach((v) => findAll(v, pred, out));
-  return out;
 }
 
 async function report(bot: RunningBot, s: ConnectorStub, user: TestUser): Promise<string> {

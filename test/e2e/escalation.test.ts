@@ -9,7 +9,7 @@ import { startBot, type RunningBot } from '../../src/main.js';
 import { createLogger } from '../../src/log.js';
 import { manualClock, startHarness, type Harness } from '../support/bot.js';
 import type { PostedActivity } from '../support/connector-stub.js';
-import { actionExecute, installationUpdate, membersAdded, message, personalConversationId, post, visibleText, type TestUser } from '../support/teams.js';
+import { actionExecute, installationUpdate, membersAdded, message, personalConversationId, post, visibleText, type TestUser, findAll } from '../support/teams.js';
 
 /**
  * Escalation notices over real HTTP: the bot under test, a Bot Connector stub that records (and
@@ -29,17 +29,6 @@ function amsterdam(d: Date): { date: string; time: string } {
       .map((x) => [x.type, x.value]),
   );
   return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}` };
-}
-
-function findAll(node: any, pred: (n: any) => boolean, out: any[] = []): any[] {
-  if (!node || typeof node !== 'object') return out;
-  if (Array.isArray(node)) {
-    node.forEach((n) => findAll(n, pred, out));
-    return out;
-  }
-  if (pred(node)) out.push(node);
-  Object.values(node).forEach((v) => findAll(v, pred, out));
-  return out;
 }
 
 const harnesses: Harness[] = [];

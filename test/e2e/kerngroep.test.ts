@@ -10,7 +10,7 @@ import type { Signal } from '../../src/domain/signal.js';
 import { registerKerngroepHook } from '../../src/app/kerngroep.js';
 import { actorFromDirectory } from '../../src/domain/actor.js';
 import { manualClock, startHarness, type Harness } from '../support/bot.js';
-import { actionExecute, installationUpdate, message, personalConversationId, post, visibleText, type TestUser } from '../support/teams.js';
+import { actionExecute, findAll, installationUpdate, message, personalConversationId, post, visibleText, type TestUser } from '../support/teams.js';
 
 /**
  * The Kerngroep through the real HTTP path, the Bot Connector stub, the real outbox and the
@@ -60,16 +60,6 @@ const BSN_RED = '111222333';
 const clock = manualClock(new Date('2026-04-01T08:00:00Z'));
 
 type Card = Record<string, any>;
-function findAll(node: unknown, pred: (n: Card) => boolean, out: Card[] = []): Card[] {
-  if (!node || typeof node !== 'object') return out;
-  if (Array.isArray(node)) {
-    node.forEach((n) => findAll(n, pred, out));
-    return out;
-  }
-  if (pred(node as Card)) out.push(node as Card);
-  Object.values(node as Card).forEach((v) => findAll(v, pred, out));
-  return out;
-}
 const cardText = (card: unknown) => visibleText({ attachments: [{ content: card }] });
 const DOBS = ['2010-05-05', '2008-06-06', '2005-07-07'];
 
@@ -152,6 +142,10 @@ describe('Kerngroep over real HTTP with a controllable clock', () => {
     caseRef = await report(GREEN, DOBS[0]!);
     expect(await report(ORANGE, DOBS[1]!)).toBe(caseRef);
     expect(await report(RED, DOBS[2]!)).toBe(caseRef);
+
+    // At hinder nothing personal is shared (§2): the wijkmanager first takes direction.
+    expect(visibleText((await say(wijkmanager, `kerngroep aanmelden ${caseRef}`))[0]!.activity)).toContain('Schaal de casus eerst op naar overlast');
+    expect((await click(wijkmanager, 'case.change-level', { caseRef, to: 'overlast', reason: 'Drie personen, intimidatie bij het plein.' })).text).toMatch(/van Hinder naar Overlast/);
 
     // What is posted (and stays in the chat history) carries no names or dates of birth.
     const [form] = await say(wijkmanager, `kerngroep aanmelden ${caseRef}`);
@@ -266,7 +260,11 @@ describe('Kerngroep over real HTTP with a controllable clock', () => {
     expect((await h.bot.ctx.store.get<Case>(keys.case(ptr!.value.caseId)))!.value.handledBy).toBe('kerngroep');
 
     // Thursday 16 April 2026 10:00 (CEST): deadline two working days before, Tuesday 14 April 10:00.
+    const beforePlan = Object.fromEntries(partners.map((p) => [p.aadObjectId, count(p)]));
     const planned = await click(chair, KERNGROEP_VERBS.plan, { date: '2026-04-16', start: '10:00', place: 'Stadskantoor', orgs: 'brp' });
+    // Each invited organisation's contact gets one summons for the meeting itself (test/e2e/kerngroep-summons.test.ts).
+    await h.bot.runDueJobs();
+    for (const p of partners) expect(received(p, beforePlan[p.aadObjectId]!), p.aadObjectId).toEqual([expect.stringContaining('Oproep Kerngroep-overleg')]);
     expect(planned.text).toContain('Uitgenodigd: Politie basisteam Dordrecht, Woningcorporatie Woonbron, Sociaal Wijkteam Crabbehof, Leerplicht Dordrecht, BRP Dordrecht');
     meetingId = findAll(planned.card, (n) => n.verb === KERNGROEP_VERBS.agenda)[0]!.data.meetingId;
     // The agenda form names the persons: the chair's own user-specific view (refresh for the chair only), audited.

@@ -3,7 +3,7 @@ import { MEETING_VERBS } from '../../src/cards/meeting-cards.js';
 import { PREP_TEXT_FIELDS } from '../../src/domain/meeting.js';
 import { SIGNAL_VERBS } from '../../src/cards/signal-cards.js';
 import { startHarness, type Harness } from '../support/bot.js';
-import { actionExecute, message, personalConversationId, post, visibleText, type TestUser } from '../support/teams.js';
+import { actionExecute, message, personalConversationId, post, visibleText, type TestUser, findAll } from '../support/teams.js';
 
 /**
  * A whole flow over HTTP with a fictional marker in every free-text and person field — person
@@ -40,17 +40,6 @@ const PREP = Object.fromEntries(PREP_TEXT_FIELDS.map((f, i) => [f, `Voorbereidin
 function localDay(offsetDays: number): string {
   const d = new Date(Date.now() + offsetDays * 86_400_000);
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
-}
-
-function findAll(node: unknown, pred: (n: any) => boolean, out: any[] = []): any[] {
-  if (!node || typeof node !== 'object') return out;
-  if (Array.isArray(node)) {
-    node.forEach((n) => findAll(n, pred, out));
-    return out;
-  }
-  if (pred(node)) out.push(node);
-  Object.values(node).forEach((v) => findAll(v, pred, out));
-  return out;
 }
 
 describe('no personal data or free text in any log line of a full scenario', () => {

@@ -3,7 +3,7 @@ import { AUDIT_LOG } from '../../src/app/audit.js';
 import { MEETING_VERBS } from '../../src/cards/meeting-cards.js';
 import { manualClock, startHarness, type Harness } from '../support/bot.js';
 import type { PostedActivity } from '../support/connector-stub.js';
-import { actionExecute, installationUpdate, message, personalConversationId, post, visibleText, type TestUser } from '../support/teams.js';
+import { actionExecute, installationUpdate, message, personalConversationId, post, visibleText, type TestUser, findAll } from '../support/teams.js';
 
 /**
  * The casusoverleg through the real HTTP path, the real Outbox and the in-process Jobs with a
@@ -26,17 +26,6 @@ const PERSON_NAME = 'Karel Casusoverleg';
 const clock = manualClock(new Date('2026-03-20T10:00:00Z'));
 
 type Card = Record<string, any>;
-
-function findAll(node: unknown, pred: (n: Card) => boolean, out: Card[] = []): Card[] {
-  if (!node || typeof node !== 'object') return out;
-  if (Array.isArray(node)) {
-    node.forEach((n) => findAll(n, pred, out));
-    return out;
-  }
-  if (pred(node as Card)) out.push(node as Card);
-  Object.values(node as Card).forEach((v) => findAll(v, pred, out));
-  return out;
-}
 
 const cardText = (card: unknown) => visibleText({ attachments: [{ content: card }] });
 

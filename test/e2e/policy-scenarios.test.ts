@@ -4,7 +4,7 @@ import { KERNGROEP_VERBS } from '../../src/cards/kerngroep-cards.js';
 import { parseDirectory } from '../../src/domain/directory.js';
 import { startHarness, type Harness } from '../support/bot.js';
 import { nl } from '../../src/i18n/nl.js';
-import { TEST_TENANT, actionExecute, message, personalConversationId, post, visibleText, type TestUser } from '../support/teams.js';
+import { TEST_TENANT, actionExecute, findAll, message, personalConversationId, post, visibleText, type TestUser } from '../support/teams.js';
 
 /**
  * One scenario per need-to-know rule, through the real HTTP path: every forbidden read is refused,
@@ -279,7 +279,9 @@ describe('Kerngroep need-to-know scenarios over real HTTP', () => {
       severity: 'hoog', source: 'eigen-waarneming', subject: 'persoon', ...KG_PERSON, description: 'Intimideert bewoners.',
     });
     caseRef = /C-\d{4}-\d{5}/.exec(JSON.stringify(submitted.body))![0];
-    // The wijkmanager registers the person (criterion b, with a justification); the chair accepts.
+    // The wijkmanager takes direction (overlast) and registers the person (criterion b, with a
+    // justification); the chair accepts.
+    expect((await click(kgWijkmanager, 'case.change-level', { caseRef, to: 'overlast', reason: 'Intimidatie van bewoners op het plein.' })).text).toMatch(/van Hinder naar Overlast/);
     await say(kgWijkmanager, `kerngroep aanmelden ${caseRef}`);
     const registered = await click(kgWijkmanager, KERNGROEP_VERBS.register, { caseRef, reason: 'b', justification: 'Acute ernstige overlast: bewoners durven niet meer naar buiten.', persons: '' });
     expect(registered.text).toContain('aangemeld bij de Kerngroep');

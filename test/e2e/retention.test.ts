@@ -4,7 +4,7 @@ import { DELETIONS_LOG, RETENTION_JOB } from '../../src/app/retention.js';
 import { localDateString, localTimeString } from '../../src/domain/signal.js';
 import { manualClock, startHarness, type Harness } from '../support/bot.js';
 import { dumpStore } from '../support/store-dump.js';
-import { actionExecute, message, personalConversationId, post, visibleText, type TestUser } from '../support/teams.js';
+import { actionExecute, message, personalConversationId, post, visibleText, type TestUser, findAll } from '../support/teams.js';
 
 /**
  * Retention and erasure over the real HTTP path (Bot Connector stub), with the bot's own daily job:
@@ -27,17 +27,6 @@ const ERASED = { name: 'Dirk Doelwit', dateOfBirth: '1998-07-07' };
 /** Today in Amsterdam (real time): logs are stamped by the store with the real clock. */
 function today(): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date());
-}
-
-function findAll(node: any, pred: (n: any) => boolean, out: any[] = []): any[] {
-  if (!node || typeof node !== 'object') return out;
-  if (Array.isArray(node)) {
-    node.forEach((n) => findAll(n, pred, out));
-    return out;
-  }
-  if (pred(node)) out.push(node);
-  Object.values(node).forEach((v) => findAll(v, pred, out));
-  return out;
 }
 
 describe('retention and erasure over real HTTP', () => {
@@ -154,6 +143,10 @@ describe('retention and erasure over real HTTP', () => {
     expect(exported).toContain('tijdstip,referentie,soort,door,casussen,reden,aantallen');
     expect(exported).toMatch(new RegExp(`"V-2026-\\d{5}","bewaartermijn","systeem \\(dagelijkse taak\\)","${refs.oldCase}","Bewaartermijn van 12 maanden verstreken \\(casus afgesloten op 2025-03-03\\)\\.","casussen=1; meldingen=1; meldingen over een persoon=1`));
     expect(exported).not.toContain(OLD_PERSON);
+  });
+
+  it('"casus afsluiten" without a reference explains how to use it', async () => {
+    expect(await say(wijkmanager, 'casus afsluiten')).toContain('Typ "casus afsluiten" gevolgd door de referentie');
   });
 
   it('refuses a partner who tries to erase, and audits the refusal', async () => {

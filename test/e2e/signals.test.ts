@@ -4,7 +4,7 @@ import { AUDIT_LOG } from '../../src/app/audit.js';
 import { changeCaseLevel } from '../../src/app/escalation.js';
 import { actorFromDirectory } from '../../src/domain/actor.js';
 import { startHarness, type Harness } from '../support/bot.js';
-import { actionExecute, message, personalConversationId, post, visibleText, type TestUser } from '../support/teams.js';
+import { actionExecute, message, personalConversationId, post, visibleText, type TestUser, findAll } from '../support/teams.js';
 
 /** Mission part 1 through the real HTTP path: partners report signals with Adaptive Cards. */
 
@@ -45,17 +45,6 @@ function inputs(over: Record<string, unknown> = {}): Record<string, unknown> {
 }
 
 type Card = { type: string; body: any[]; actions?: any[]; refresh?: any };
-
-function findAll(node: any, pred: (n: any) => boolean, out: any[] = []): any[] {
-  if (!node || typeof node !== 'object') return out;
-  if (Array.isArray(node)) {
-    node.forEach((n) => findAll(n, pred, out));
-    return out;
-  }
-  if (pred(node)) out.push(node);
-  Object.values(node).forEach((v) => findAll(v, pred, out));
-  return out;
-}
 
 describe('signals (meldingen) over real HTTP', () => {
   let h: Harness;

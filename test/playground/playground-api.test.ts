@@ -4,7 +4,6 @@ import {
   cardText,
   configWithCurrentUser,
   executeAction,
-  findAll,
   input,
   startPlaygroundSession,
   type BotMessage,
@@ -12,6 +11,7 @@ import {
   type PlaygroundClient,
   type PlaygroundSession,
 } from '../support/playground-client.js';
+import { findAll } from '../support/teams.js';
 
 /**
  * A partner's path through the real Teams simulator (Microsoft 365 Agents Playground), driven

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { stringify as toYaml } from 'yaml';
 import { startConnectorStub, type ConnectorStub, type PostedActivity } from './connector-stub.js';
-import { actionExecute, message, personalConversationId, type TestUser } from './teams.js';
+import { actionExecute, message, personalConversationId, type TestUser, findAll } from './teams.js';
 import {
   freePort,
   readPlaygroundConfig,
@@ -352,17 +352,6 @@ export function cardOf(m: BotMessage | InvokeResponse | PostedActivity): Card {
     throw new Error(`expected an Adaptive Card, got ${JSON.stringify(m).slice(0, 300)}`);
   }
   return content as Card;
-}
-
-export function findAll(node: any, pred: (n: any) => boolean, out: any[] = []): any[] {
-  if (!node || typeof node !== 'object') return out;
-  if (Array.isArray(node)) {
-    node.forEach((n) => findAll(n, pred, out));
-    return out;
-  }
-  if (pred(node)) out.push(node);
-  Object.values(node).forEach((v) => findAll(v, pred, out));
-  return out;
 }
 
 /** Everything a card shows: TextBlocks, facts, labels, choices, button titles, values. */

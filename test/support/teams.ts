@@ -69,6 +69,18 @@ export async function post(botUrl: string, activity: unknown): Promise<{ status:
   return { status: res.status, body };
 }
 
+/** Every node of a card (or any JSON) for which `pred` holds, depth first. */
+export function findAll(node: any, pred: (n: any) => boolean, out: any[] = []): any[] {
+  if (!node || typeof node !== 'object') return out;
+  if (Array.isArray(node)) {
+    node.forEach((n) => findAll(n, pred, out));
+    return out;
+  }
+  if (pred(node)) out.push(node);
+  Object.values(node).forEach((v) => findAll(v, pred, out));
+  return out;
+}
+
 /** All text a posted activity shows a user: its text plus every TextBlock/Fact in its cards. */
 export function visibleText(activity: { text?: string; attachments?: { content: any }[] }): string {
   const parts: string[] = [];

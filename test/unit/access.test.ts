@@ -47,8 +47,8 @@ const kase = (level: CaseFacts['level'], policeInvolved = false): Resource => ({
 });
 const personData = (data: PersonDataFacts): Resource => ({ type: 'person-data', data });
 /** Person data in a crabbehof signal reported by `reporter`, on a case at `level`. */
-const person = (reporter: string, level?: CaseFacts['level']): Resource =>
-  personData({ reporterOrganisation: reporter, fromPolice: reporter === 'politie', district: 'crabbehof', ...(level ? { level } : {}) });
+const person = (reporter: string, level: CaseFacts['level']): Resource =>
+  personData({ reporterOrganisation: reporter, fromPolice: reporter === 'politie', district: 'crabbehof', level });
 const conversation = (kind: (typeof CONVERSATION_KINDS)[number]): Resource => ({ type: 'conversation', conversation: kind });
 /** Feedback on an intervention in a crabbehof case, given by the jongerenwerker (u-jw). */
 const feedback = (handledBy: FeedbackFacts['handledBy'], responsible: string[] = ['u-jw']): Resource => ({
@@ -82,6 +82,11 @@ const TABLE: [string, Action, Resource, string][] = [
   ['read ernstig case', 'case.read', kase('ernstig'), 'A D D D A D A A D'],
   ['read hinder case with police and school involved', 'case.read', kase('hinder', true), 'A D A A A D A A D'],
   ['read overlast case with police and school involved', 'case.read', kase('overlast', true), 'A D A A A D A A D'],
+  // A case the municipality is involved in (a wijkmanager reported): its people see it through
+  // their roles, the beheerder (who runs the bot) does not see case data at all.
+  ['read hinder case reported by the municipality', 'case.read', { type: 'case', case: { level: 'hinder', district: 'crabbehof', directorOrganisation: 'gemeente', involvedOrganisations: ['gemeente'] } }, 'D D D D A A A A D'],
+  ['person data reported by the municipality, overlast case', 'person-data.read', person('gemeente', 'overlast'), 'D D D D A A A A D'],
+  ['person data reported by the municipality, hinder case', 'person-data.read', person('gemeente', 'hinder'), 'D D D D A A A A D'],
   // case.pass-on: only involved partners, only at hinder (§3); from overlast the wijkmanager directs.
   ['pass on hinder case', 'case.pass-on', kase('hinder'), 'A D D D D D D D D'],
   ['pass on overlast case', 'case.pass-on', kase('overlast'), 'D D D D D D D D D'],
@@ -102,19 +107,19 @@ const TABLE: [string, Action, Resource, string][] = [
   [
     'person data from a partner',
     'person-data.read',
-    personData({ reporterOrganisation: 'jongerenwerk', fromPolice: false, district: 'crabbehof' }),
+    personData({ reporterOrganisation: 'jongerenwerk', fromPolice: false, district: 'crabbehof', level: 'overlast' }),
     'A D D D A D A A D',
   ],
   [
     'person data from the police',
     'person-data.read',
-    personData({ reporterOrganisation: 'politie', fromPolice: true, district: 'crabbehof' }),
+    personData({ reporterOrganisation: 'politie', fromPolice: true, district: 'crabbehof', level: 'overlast' }),
     'D D A D A D A A D',
   ],
   [
     'person data from a non-covenant organisation',
     'person-data.read',
-    personData({ reporterOrganisation: 'school', fromPolice: false, district: 'crabbehof' }),
+    personData({ reporterOrganisation: 'school', fromPolice: false, district: 'crabbehof', level: 'overlast' }),
     'D D D D A D A A D',
   ],
   // By level (§2): at hinder nothing is shared — only the reporting organisation sees what it
@@ -152,7 +157,7 @@ const TABLE: [string, Action, Resource, string][] = [
   ['manage without a meeting', 'meeting.manage', kase('overlast'), 'D D D D D D D D D'],
   // A resource of the wrong type is denied, never allowed by accident.
   ['case read without a case', 'case.read', system, 'D D D D D D D D D'],
-  ['pass on without a case', 'case.pass-on', personData({ reporterOrganisation: 'x', fromPolice: false, district: 'crabbehof' }), 'D D D D D D D D D'],
+  ['pass on without a case', 'case.pass-on', personData({ reporterOrganisation: 'x', fromPolice: false, district: 'crabbehof', level: 'overlast' }), 'D D D D D D D D D'],
   ['change level without a case', 'case.change-level', system, 'D D D D D D D D D'],
   ['act on a notice without a case', 'escalation.act', system, 'D D D D D D D D D'],
   ['person data without person data', 'person-data.read', kase('hinder'), 'D D D D D D D D D'],
@@ -191,7 +196,7 @@ describe('access policy: deny reasons say why', () => {
     const d = decide(a, action, resource);
     return d.effect === 'allow' ? 'allow' : d.reason;
   };
-  const policeData = personData({ reporterOrganisation: 'politie', fromPolice: true, district: 'crabbehof' });
+  const policeData = personData({ reporterOrganisation: 'politie', fromPolice: true, district: 'crabbehof', level: 'overlast' });
 
   it.each([
     ['partner of involved org', 'person-data.read', policeData, 'police-data-wpg'],
