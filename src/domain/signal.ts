@@ -465,7 +465,7 @@ const rawText = z.string().max(LIMITS.raw);
  * (Teams sends every input as a string; some clients send numbers for Input.Number and booleans
  * for toggles). Unknown keys are refused: they are not on the card, so someone built the payload.
  */
-export function signalEnvelopeSchema(isPolice: boolean) {
+function buildEnvelopeSchema(isPolice: boolean) {
   // null is how some clients send an untouched input: the same as absent.
   const fields = Object.fromEntries(FORM_FIELDS.map((f) => [f, rawText.nullish()])) as Record<
     (typeof FORM_FIELDS)[number],
@@ -482,6 +482,10 @@ export function signalEnvelopeSchema(isPolice: boolean) {
   };
   return isPolice ? z.object({ ...base, ...police }).strict() : z.object({ ...base }).strict();
 }
+
+/** The report form's envelope, for police users (with the police-contact fields) or everyone else; built once. */
+const ENVELOPES = { police: buildEnvelopeSchema(true), other: buildEnvelopeSchema(false) };
+export const signalEnvelopeSchema = (isPolice: boolean) => (isPolice ? ENVELOPES.police : ENVELOPES.other);
 
 /** Only the card id, e.g. to find out whose card a forged payload claims to be. */
 export const cardIdSchema = z.object({ cardId: z.string().uuid() }).passthrough();
