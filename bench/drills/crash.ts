@@ -6,7 +6,7 @@ import { startFastConnector } from '../support/connector.js';
 import { startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
 import { startBotProcess, type NodeChild } from '../support/proc.js';
 import { checkSignals, drillDir, DrillReport, fatalLogLines, Ledger, reportInLoop, reporters, pause, storedSignals, waitUntil, type DrillResult, runDrill } from './common.js';
-import { checkNotices, prepareNotices, waitForNotices } from './notices.js';
+import { checkNotices, outboxAtKill, prepareNotices, waitForNotices, type OutboxAtKill } from './notices.js';
 
 /**
  * Crash: partners report signals under load, the bot gets `kill -9` mid-flight and is started again
@@ -96,6 +96,18 @@ export async function crashDrill(options: CrashOptions): Promise<DrillResult> {
     report.figure('notices delivered before kill', `${noticesBeforeKill}/${plan.immediate.length}`);
     report.figure('reminders due before kill', plan.remindersDueAt <= killedAt ? 'yes' : 'no');
     report.figure('submits without answer at kill', inFlight);
+    // What the outbox had recorded at the kill, read from the data the dead bot left behind.
+    const atKill = await readAtKill();
+
+    async function readAtKill(): Promise<OutboxAtKill> {
+      // The embedded store's LOCK names the dead process, so it is taken over (and released again).
+      const snapshot = options.mode === 'embedded' ? await EmbeddedStore.open(dataDir) : await RedisStore.connect(redis!.url);
+      try {
+        return await outboxAtKill(snapshot, plan);
+      } finally {
+        await snapshot.close();
+      }
+    }
 
     const second = await start(2);
     report.figure('restart to listening (ms)', Date.now() - killedAt);
@@ -141,7 +153,7 @@ export async function crashDrill(options: CrashOptions): Promise<DrillResult> {
       report.figure('confirmed', ledger.confirmed.size);
       report.figure('stored', stored.length);
       checkSignals(report, ledger, stored);
-      await checkNotices(report, plan, stub, store, killedAt);
+      await checkNotices(report, plan, stub, store, atKill);
     } finally {
       await store.close();
     }

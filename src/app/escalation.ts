@@ -1055,7 +1055,7 @@ async function changeLevelAction(ctx: AppContext, actor: Actor, data: unknown): 
 }
 
 /** Verb of the general level-change action (a case card can offer it with `{ caseRef, to, reason }`). */
-export const CHANGE_LEVEL_VERB = 'case.change-level';
+export const CHANGE_LEVEL_VERB = ESCALATION_VERBS.changeLevel;
 
 const closeData = z.object({ caseRef: z.string().min(1).max(MAX_REF), reason: z.string().max(LIMITS.raw).nullish() }).strict();
 

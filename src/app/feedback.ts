@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { escapeText } from '../cards/escape.js';
 import { afschalenOfferCard, FEEDBACK_VERBS, feedbackFormCard, feedbackListCard, feedbackRequestCard, interventionsOverviewCard, messageCard } from '../cards/feedback-cards.js';
+import { ESCALATION_VERBS } from '../cards/notice-cards.js';
 import { decide, type Decision, type FeedbackFacts, type Level } from '../domain/access.js';
 import type { Actor } from '../domain/actor.js';
 import { EFFECTS, type Effect } from '../domain/escalation.js';
@@ -71,7 +72,7 @@ export const FEEDBACK_SWEEP_JOB = 'feedback.sweep';
 const SWEEP_EVERY_MS = 60 * 60_000;
 const FORM_TTL_MS = 30 * 24 * 60 * 60_000;
 const LIST_LIMIT = 50;
-const CHANGE_LEVEL_VERB = 'case.change-level';
+const CHANGE_LEVEL_VERB = ESCALATION_VERBS.changeLevel;
 
 const t = nl.feedback;
 

@@ -713,6 +713,7 @@ export async function viewCase(ctx: AppContext, actor: Actor, rawRef: string, op
     formatDate: (d) => formatDay(d, ctx.timeZone),
     canPassOn,
     canPlanMeeting: c.status === 'open' && isAllowed(decide(actor, 'meeting.plan', { type: 'case', case: caseFacts(c) })),
+    canChangeLevel: c.status === 'open' && isAllowed(decide(actor, 'case.change-level', { type: 'case', case: caseFacts(c) })),
     ...(detailsAvailable ? { refreshFor: [actor.id] } : {}),
   });
 

@@ -23,6 +23,8 @@ export const ESCALATION_VERBS = {
   handToInterventieteam: 'escalation.hand-to-interventieteam',
   /** Afsluiten: `{ caseRef, reason }` (the last afschalen step; `casus afsluiten C-…`). */
   closeCase: 'case.close',
+  /** Opschalen / afschalen from the case card or an afschalen offer: `{ caseRef, to, reason }`. */
+  changeLevel: 'case.change-level',
 } as const;
 
 export type NoticeAction = 'takeDirection' | 'planMeeting' | 'registerKerngroep' | 'deescalate' | 'dismiss' | 'handToInterventieteam';

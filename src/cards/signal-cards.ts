@@ -15,6 +15,7 @@ import type { Level } from '../domain/access.js';
 import type { AdaptiveCard } from '../ports.js';
 import { escapeText } from './escape.js';
 import { MEETING_VERBS } from './meeting-cards.js';
+import { ESCALATION_VERBS } from './notice-cards.js';
 import { card, execute, facts, text, title, type Element } from './elements.js';
 
 /**
@@ -421,6 +422,8 @@ export interface CaseView {
   canPassOn: boolean;
   /** The viewer may plan a casusoverleg about this case (src/app/meetings.ts). */
   canPlanMeeting?: boolean;
+  /** Whether this user may record a level change (opschalen / afschalen) on the case. */
+  canChangeLevel?: boolean;
   /** When set: a user-specific view with person data is fetched for these users (Teams refresh). */
   refreshFor?: readonly string[];
 }
@@ -518,6 +521,7 @@ export function caseCard(view: CaseView): AdaptiveCard {
   const actions: Element[] = [execute(c.refresh, SIGNAL_VERBS.openCase, { caseRef: view.ref })];
   if (view.canPassOn) actions.unshift(execute(c.passOn, SIGNAL_VERBS.passOnForm, { caseRef: view.ref }));
   if (view.canPlanMeeting) actions.unshift(execute(nl.help.actions.overlegPlannen.title, MEETING_VERBS.planForm, { caseRef: view.ref }));
+  if (view.canChangeLevel) actions.unshift(changeLevelAction(view.ref, view.level));
   const refresh =
     view.refreshFor && view.refreshFor.length > 0
       ? {
@@ -528,6 +532,30 @@ export function caseCard(view: CaseView): AdaptiveCard {
         }
       : {};
   return card(body, actions, refresh);
+}
+
+/** "Niveau wijzigen": the other levels and a reason (the same rules as every level change). */
+function changeLevelAction(caseRef: string, current: Level): Element {
+  const c = t.caseCard.changeLevel;
+  return {
+    type: 'Action.ShowCard',
+    title: c.title,
+    card: {
+      type: 'AdaptiveCard',
+      body: [
+        {
+          type: 'Input.ChoiceSet',
+          id: 'to',
+          label: c.to,
+          isRequired: true,
+          errorMessage: c.toRequired,
+          choices: (['hinder', 'overlast', 'ernstig'] as const).filter((l) => l !== current).map((l) => ({ title: t.levels[l], value: l })),
+        },
+        { type: 'Input.Text', id: 'reason', label: c.reason, placeholder: c.reasonPlaceholder, isMultiline: true, maxLength: 1000, isRequired: true, errorMessage: nl.escalation.errors.reasonRequired },
+      ],
+      actions: [execute(c.submit, ESCALATION_VERBS.changeLevel, { caseRef })],
+    },
+  };
 }
 
 // --- pass-on --------------------------------------------------------------------------------------

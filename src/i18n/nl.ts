@@ -1008,7 +1008,7 @@ export const nl = {
       caseNotFound: (ref: string) => `Casus ${ref} bestaat niet of je hebt er geen toegang toe.`,
       noPersons: 'Deze casus heeft geen personen om aan te melden.',
       hinderFirst:
-        'Deze casus staat op hinderniveau: daar worden geen persoonsgegevens gedeeld. Schaal de casus eerst op naar overlast (de wijkmanager neemt de regie) en meld daarna personen aan bij de Kerngroep.',
+        'Deze casus staat op hinderniveau: daar worden geen persoonsgegevens gedeeld. Schaal de casus eerst op naar overlast (open de casus en kies "Niveau wijzigen"; de wijkmanager neemt dan de regie) en meld daarna personen aan bij de Kerngroep.',
       unknownPerson: 'Deze persoon hoort niet bij de casus.',
       criterionA: 'Volgens de gegevens geldt criterium (a) niet. Kies (b) met een onderbouwing.',
       justification: 'Vul een onderbouwing in (ten minste 10 tekens).',
@@ -1225,6 +1225,14 @@ export const nl = {
       subject: 'Betreft',
       status: 'Status',
       statuses: { open: 'Open', closed: 'Afgesloten' },
+      changeLevel: {
+        title: 'Niveau wijzigen',
+        to: 'Nieuw niveau',
+        toRequired: 'Kies het nieuwe niveau.',
+        reason: 'Reden (verplicht, komt op de tijdlijn)',
+        reasonPlaceholder: 'Waarom op- of afschalen? Geen namen.',
+        submit: 'Niveau wijzigen',
+      },
       signalsHeading: 'Meldingen (tijdlijn)',
       signalsShown: (shown: number, total: number) => `De ${shown} meest recente van ${total} meldingen.`,
       personHidden: 'Betreft een persoon (gegevens afgeschermd)',

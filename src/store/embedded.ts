@@ -18,11 +18,12 @@
  * - Durability, by group commit: the fsync runs on libuv's thread pool, and one fsync covers every
  *   line written before it started, so concurrent commits share it and the event loop never
  *   blocks on the disk. `commit()` and `nextSeq()` resolve only once their line is fsync'ed.
- *   Memory can hold a line that is not yet durable, so **every answer waits**: a read (or a
- *   commit refused on a condition) captures its result at once, then resolves only after every
- *   line written up to that moment is fsync'ed. So no caller ever acts on data a crash could
- *   still take away — e.g. a double-clicked card is answered "already received" only once the
- *   first click's signal is on disk. With nothing pending the wait costs nothing.
+ *   Memory can hold a line that is not yet durable, so **every answer that saw it waits**: a read
+ *   (or a commit refused on a condition) captures its result at once, then resolves only after
+ *   the lines that last wrote what it read (the document, index or log — `pending`) are fsync'ed.
+ *   So no caller ever acts on data a crash could still take away — e.g. a double-clicked card is
+ *   answered "already received" only once the first click's signal is on disk — while a read of
+ *   data written earlier answers at once, however busy the journal is.
  *
  * - Torn tail: a process killed mid-write leaves an unterminated last line. That commit was never
  *   acknowledged (the ack waits for fsync), so it is dropped and truncated away on open, so that
@@ -117,6 +118,8 @@ export class EmbeddedStore implements Store {
   /** Compactions so far: an fsync that started before one must not set `syncedBytes` after it. */
   private compactions = 0;
   private durabilityWaiters: { line: number; resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** What the lines not yet fsync'ed wrote: `d:<key>`, `i:<index>`, `l:<log>` → the last such line. */
+  private readonly pending = new Map<string, number>();
 
   private readonly compactAfterRecords: number;
   private readonly compactAfterBytes: number;
@@ -156,13 +159,16 @@ export class EmbeddedStore implements Store {
   async get<T = unknown>(key: string): Promise<Versioned<T> | undefined> {
     this.assertWritable();
     requireString(key, 'get: key');
-    return this.durable(this.read<T>(key));
+    return this.durableFor(this.read<T>(key), [`d:${key}`]);
   }
 
   async getMany<T = unknown>(keys: readonly string[]): Promise<(Versioned<T> | undefined)[]> {
     this.assertWritable();
     keys.forEach((key, i) => requireString(key, `getMany: key #${i}`));
-    return this.durable(keys.map((key) => this.read<T>(key)));
+    return this.durableFor(
+      keys.map((key) => this.read<T>(key)),
+      keys.map((key) => `d:${key}`),
+    );
   }
 
   private read<T>(key: string): Versioned<T> | undefined {
@@ -181,7 +187,7 @@ export class EmbeddedStore implements Store {
     requireBound(min, 'range: min');
     requireBound(max, 'range: max');
     const limit = normaliseLimit(options.limit, 'range');
-    return this.durable(this.indexes.get(index)?.range(min, max, limit, options.reverse === true) ?? []);
+    return this.durableFor(this.indexes.get(index)?.range(min, max, limit, options.reverse === true) ?? [], [`i:${index}`]);
   }
 
   async count(index: string, min: number, max: number): Promise<number> {
@@ -189,7 +195,7 @@ export class EmbeddedStore implements Store {
     requireString(index, 'count: index');
     requireBound(min, 'count: min');
     requireBound(max, 'count: max');
-    return this.durable(this.indexes.get(index)?.count(min, max) ?? 0);
+    return this.durableFor(this.indexes.get(index)?.count(min, max) ?? 0, [`i:${index}`]);
   }
 
   async readLog(log: string, from: number, to: number, options: { limit?: number } = {}): Promise<LogEntry[]> {
@@ -198,7 +204,7 @@ export class EmbeddedStore implements Store {
     requireBound(from, 'readLog: from');
     requireBound(to, 'readLog: to');
     const limit = normaliseLimit(options.limit, 'readLog');
-    return this.durable(this.logs.get(log)?.read(from, to, limit) ?? []);
+    return this.durableFor(this.logs.get(log)?.read(from, to, limit) ?? [], [`l:${log}`]);
   }
 
   async ping(): Promise<void> {
@@ -217,22 +223,27 @@ export class EmbeddedStore implements Store {
       if (op.op !== 'put' && op.op !== 'delete') continue;
       const current = this.docs.get(op.key);
       // The state that refused it may still be on its way to disk: answer once it is there.
-      if (op.op === 'put' && op.ifAbsent && current) return this.durable({ ok: false, conflict: op.key });
-      if (op.ifEtag !== undefined && current?.etag !== op.ifEtag) return this.durable({ ok: false, conflict: op.key });
+      if (op.op === 'put' && op.ifAbsent && current) return this.durableFor({ ok: false, conflict: op.key }, [`d:${op.key}`]);
+      if (op.ifEtag !== undefined && current?.etag !== op.ifEtag) return this.durableFor({ ok: false, conflict: op.key }, [`d:${op.key}`]);
     }
-    if (prepared.length === 0) return this.durable({ ok: true, etags: {} });
+    if (prepared.length === 0) return { ok: true, etags: {} };
 
     const lsn = this.lsn + 1;
     const resolved = this.resolve(prepared, lsn);
     this.writeRecord(encodeCommit(lsn, resolved));
-    for (const op of resolved) this.apply(op);
+    const line = this.linesWritten;
+    for (const op of resolved) {
+      this.apply(op);
+      this.pending.set(pendingKey(op), line);
+    }
     this.lsn = lsn;
     this.maybeCompact();
 
     // A Map, then fromEntries: keys are caller data, and `__proto__` must stay an ordinary key.
     const etags = new Map<string, string>();
     for (const op of resolved) if (op.op === 'put') etags.set(op.key, op.etag);
-    return this.durable({ ok: true, etags: Object.fromEntries(etags) });
+    await this.waitDurable(line);
+    return { ok: true, etags: Object.fromEntries(etags) };
   }
 
   async nextSeq(name: string): Promise<number> {
@@ -242,9 +253,11 @@ export class EmbeddedStore implements Store {
     const lsn = this.lsn + 1;
     this.writeRecord(`{"lsn":${lsn},"seq":${JSON.stringify(name)},"value":${value}}`);
     this.seqs.set(name, value);
+    const line = this.linesWritten;
     this.lsn = lsn;
     this.maybeCompact();
-    return this.durable(value);
+    await this.waitDurable(line);
+    return value;
   }
 
   async close(): Promise<void> {
@@ -371,9 +384,11 @@ export class EmbeddedStore implements Store {
     for (const w of waiters) w.reject(this.failureError());
   }
 
-  /** `value`, once every journal line written so far is fsync'ed. */
-  private async durable<T>(value: T): Promise<T> {
-    if (this.linesSynced < this.linesWritten) await this.waitDurable(this.linesWritten);
+  /** `value`, once the lines that last wrote these things (`pending` keys) are fsync'ed. */
+  private async durableFor<T>(value: T, keys: readonly string[]): Promise<T> {
+    let line = 0;
+    for (const key of keys) line = Math.max(line, this.pending.get(key) ?? 0);
+    if (line > this.linesSynced) await this.waitDurable(line);
     return value;
   }
 
@@ -407,6 +422,7 @@ export class EmbeddedStore implements Store {
 
   private markSynced(line: number): void {
     if (line > this.linesSynced) this.linesSynced = line;
+    for (const [key, written] of this.pending) if (written <= this.linesSynced) this.pending.delete(key);
     const done = this.durabilityWaiters.filter((w) => w.line <= this.linesSynced);
     if (done.length === 0) return;
     this.durabilityWaiters = this.durabilityWaiters.filter((w) => w.line > this.linesSynced);
@@ -633,6 +649,20 @@ export class EmbeddedStore implements Store {
         `${this.failure?.message}. Restart the process once the disk is healthy.`,
       { cause: this.failure },
     );
+  }
+}
+
+/** The `pending` key of what an op writes. */
+function pendingKey(op: ResolvedOp): string {
+  switch (op.op) {
+    case 'put':
+    case 'delete':
+      return `d:${op.key}`;
+    case 'index':
+    case 'unindex':
+      return `i:${op.index}`;
+    case 'append':
+      return `l:${op.log}`;
   }
 }
 

@@ -361,6 +361,22 @@ describe('EmbeddedStore group commit', () => {
     await store.close();
   });
 
+  it('a read of data written earlier answers at once, even while newer writes wait for the disk', async () => {
+    const dir = tempDir();
+    const store = await EmbeddedStore.open(dir);
+    expect(await store.commit([{ op: 'put', key: 'old', value: { n: 1 }, ifAbsent: true }])).toMatchObject({ ok: true });
+    const disk = holdFsyncs();
+    const newer = store.commit([{ op: 'put', key: 'new', value: { n: 2 } }]);
+    expect(await settled(newer)).toBe(false);
+    expect((await store.get('old'))?.value).toEqual({ n: 1 });
+    // A condition refused on durable data is answered at once too.
+    expect(await store.commit([{ op: 'put', key: 'old', value: { n: 3 }, ifAbsent: true }])).toEqual({ ok: false, conflict: 'old' });
+    expect(await settled(store.get('new'))).toBe(false);
+    disk.release();
+    expect(await newer).toMatchObject({ ok: true });
+    await store.close();
+  });
+
   it('a failed fsync fails the waiting commit, stops the store, and loses nothing confirmed before it', async () => {
     const dir = tempDir();
     const store = await EmbeddedStore.open(dir);

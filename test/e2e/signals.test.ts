@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { indexes, keys } from '../../src/app/signals.js';
 import { AUDIT_LOG } from '../../src/app/audit.js';
-import { changeCaseLevel } from '../../src/app/escalation.js';
-import { actorFromDirectory } from '../../src/domain/actor.js';
 import { startHarness, type Harness } from '../support/bot.js';
 import { actionExecute, message, personalConversationId, post, visibleText, type TestUser, findAll } from '../support/teams.js';
 
@@ -187,8 +185,18 @@ describe('signals (meldingen) over real HTTP', () => {
 
     // The wijkmanager of the district sees the person only in the user-specific view, and only from
     // overlast on (§2: no personal data is shared at hinder level).
-    const wm = actorFromDirectory(h.bot.ctx.directory, wijkmanager.aadObjectId)!;
-    expect((await changeCaseLevel(h.bot.ctx, wm, casePtr!.value.caseId, 'overlast', 'Meerdere partners melden overlast.')).outcome).toBe('changed');
+    // The partner's case card offers no level change; the wijkmanager's does ("Niveau wijzigen").
+    expect(JSON.stringify(seenByHandhaving)).not.toContain('Niveau wijzigen');
+    h.stub.clear();
+    await post(h.bot.url, message(wijkmanager, h.stub.url, `casus ${caseRef}`));
+    const atHinder = h.stub.to(personalConversationId(wijkmanager))[0]!.activity.attachments![0]!.content as Card;
+    const changeLevel = findAll(atHinder, (n) => n.type === 'Action.ShowCard' && n.title === 'Niveau wijzigen')[0];
+    expect(findAll(changeLevel, (n) => n.id === 'to')[0].choices.map((c: any) => c.value)).toEqual(['overlast', 'ernstig']);
+    const submitLevel = findAll(changeLevel, (n) => n.type === 'Action.Execute')[0];
+    const tooShort = await post(h.bot.url, actionExecute(wijkmanager, h.stub.url, submitLevel.verb, { ...submitLevel.data, to: 'overlast', reason: 'kort' }));
+    expect(JSON.stringify(tooShort.body)).not.toContain('naar Overlast');
+    const raised = await post(h.bot.url, actionExecute(wijkmanager, h.stub.url, submitLevel.verb, { ...submitLevel.data, to: 'overlast', reason: 'Meerdere partners melden overlast.' }));
+    expect(JSON.stringify(raised.body)).toContain('van Hinder naar Overlast');
     h.stub.clear();
     await post(h.bot.url, message(wijkmanager, h.stub.url, `casus ${caseRef}`));
     const base = h.stub.to(personalConversationId(wijkmanager))[0]!.activity.attachments![0]!.content as Card;
