@@ -48,6 +48,31 @@ describe('Kerngroep use cases', () => {
   const personId = randomUUID();
   const caseId = randomUUID();
 
+  /** A registration by the wijkmanager (criterion b) of one person, awaiting the chair's decision. */
+  async function storeRegistration(caseRef: string, personKey: string, name: string, score: number): Promise<string> {
+    const id = randomUUID();
+    const reg: Registration = {
+      id,
+      caseId: randomUUID(),
+      caseRef,
+      district: 'crabbehof',
+      by: { userId: 'u-wm', organisation: 'gemeente' },
+      at: clock.now().toISOString(),
+      reason: 'b',
+      justification: 'Acute ernstige overlast.',
+      policeContactDates: [],
+      interventions: 0,
+      group: false,
+      persons: [{ personId: randomUUID(), personKey, name, dateOfBirth: '2006-01-01' }],
+      status: 'aangemeld',
+    };
+    await ctx.store.commit([
+      { op: 'put', key: kerngroepKeys.registration(id), value: reg },
+      { op: 'index', index: kerngroepIndexes.registrations, member: id, score },
+    ]);
+    return id;
+  }
+
   beforeAll(async () => {
     // Configured: answers due 3 working days before the meeting, reminders 5 and 2 days before.
     h = await startHarness({ KERNGROEP_DEADLINE_WORKING_DAYS: '3', KERNGROEP_REMINDER_DAYS: '5,2' }, { clock, directory });
@@ -138,26 +163,7 @@ describe('Kerngroep use cases', () => {
   });
 
   it('the chair returns a registration to the wijkmanager with advice; both the decision and the reason are recorded', async () => {
-    const id = randomUUID();
-    const reg: Registration = {
-      id,
-      caseId: randomUUID(),
-      caseRef: 'C-2026-00078',
-      district: 'crabbehof',
-      by: { userId: 'u-wm', organisation: 'gemeente' },
-      at: clock.now().toISOString(),
-      reason: 'b',
-      justification: 'Acute ernstige overlast.',
-      policeContactDates: [],
-      interventions: 0,
-      group: false,
-      persons: [{ personId: randomUUID(), personKey: 'pk-2', name: 'Ander Persoon', dateOfBirth: '2006-01-01' }],
-      status: 'aangemeld',
-    };
-    await ctx.store.commit([
-      { op: 'put', key: kerngroepKeys.registration(id), value: reg },
-      { op: 'index', index: kerngroepIndexes.registrations, member: id, score: 2 },
-    ]);
+    const id = await storeRegistration('C-2026-00078', 'pk-2', 'Ander Persoon', 2);
     sent.length = 0;
     expect(text(await verb(KERNGROEP_VERBS.decide).run(ctx, actor('u-vz'), { registrationId: id, decision: 'return', [`reason_${id}`]: 'x', evil: 'y' }))).toContain('niet (meer) geldig');
     const res = await verb(KERNGROEP_VERBS.decide).run(ctx, actor('u-vz'), { registrationId: id, decision: 'return', [`reason_${id}`]: 'Eerst een casusoverleg met de school.' });
@@ -170,26 +176,7 @@ describe('Kerngroep use cases', () => {
   });
 
   it("the chair's advice and other typed text are escaped: no markdown links or mentions in what the bot sends", async () => {
-    const id = randomUUID();
-    const reg: Registration = {
-      id,
-      caseId: randomUUID(),
-      caseRef: 'C-2026-00079',
-      district: 'crabbehof',
-      by: { userId: 'u-wm', organisation: 'gemeente' },
-      at: clock.now().toISOString(),
-      reason: 'b',
-      justification: 'Acute ernstige overlast.',
-      policeContactDates: [],
-      interventions: 0,
-      group: false,
-      persons: [{ personId: randomUUID(), personKey: 'pk-3', name: 'Derde Persoon', dateOfBirth: '2006-01-01' }],
-      status: 'aangemeld',
-    };
-    await ctx.store.commit([
-      { op: 'put', key: kerngroepKeys.registration(id), value: reg },
-      { op: 'index', index: kerngroepIndexes.registrations, member: id, score: 3 },
-    ]);
+    const id = await storeRegistration('C-2026-00079', 'pk-3', 'Derde Persoon', 3);
     sent.length = 0;
     const hostile = 'Bel [de helpdesk](https://evil.example/login) <at>Iedereen</at> **nu**';
     await verb(KERNGROEP_VERBS.decide).run(ctx, actor('u-vz'), { registrationId: id, decision: 'return', [`reason_${id}`]: hostile });

@@ -16,13 +16,14 @@ import { interventionSchema } from '../../src/domain/intervention.js';
 import { registrationSchema, type Registration } from '../../src/domain/kerngroep.js';
 import { adviceAnswerSchema, meetingSchema, preparationSchema, type Meeting } from '../../src/domain/meeting.js';
 import type { DeletionRecord } from '../../src/domain/retention.js';
-import { localDateString, localTimeString, type Case, type Signal } from '../../src/domain/signal.js';
+import type { Case, Signal } from '../../src/domain/signal.js';
 import { InProcessJobs } from '../../src/jobs/in-process.js';
 import type { AdaptiveCard, Store, WriteOp } from '../../src/ports.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { manualClock, startHarness, type Harness } from '../support/bot.js';
 import { requireRedisUrl } from '../support/redis-url.js';
 import { deleteRedisKeys, dumpStore } from '../support/store-dump.js';
+import { signalForm } from '../support/signal-form.js';
 
 /**
  * Retention and erasure against the real use cases, on both store adapters: what is deleted is gone
@@ -30,7 +31,6 @@ import { deleteRedisKeys, dumpStore } from '../support/store-dump.js';
  * deletion leaves a record without personal data; a second run (or instance) deletes nothing twice.
  */
 
-const TZ = 'Europe/Amsterdam';
 type Kind = 'embedded' | 'redis';
 
 interface World {
@@ -80,21 +80,7 @@ function cardIdOf(card: AdaptiveCard): string {
 async function report(w: World, userId: string, over: Record<string, string>): Promise<{ signal: Signal; c: Case }> {
   const a = actor(w, userId);
   const cardId = cardIdOf(await openSignalForm(w.ctx, a));
-  const seen = new Date(w.clock.now().getTime() - 60_000);
-  const result = await submitSignal(w.ctx, a, {
-    cardId,
-    kind: 'overlast',
-    district: 'crabbehof',
-    location: 'Sumatraplein',
-    observedDate: localDateString(seen, TZ),
-    observedTime: localTimeString(seen, TZ),
-    categories: 'geluid',
-    severity: 'middel',
-    subject: 'locatie',
-    source: 'eigen-waarneming',
-    description: 'Harde muziek bij de speeltuin.',
-    ...over,
-  });
+  const result = await submitSignal(w.ctx, a, { cardId, ...signalForm(new Date(w.clock.now().getTime() - 60_000), over) });
   if (result.outcome !== 'created') throw new Error(`signal not created: ${result.outcome} ${JSON.stringify(result).slice(0, 300)}`);
   const ptr = await w.ctx.store.get<{ signalId: string }>(keys.signalRef(result.signalRef));
   const signal = (await w.ctx.store.get<Signal>(keys.signal(ptr!.value.signalId)))!.value;

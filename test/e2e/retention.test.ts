@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_LOG } from '../../src/app/audit.js';
 import { DELETIONS_LOG, RETENTION_JOB } from '../../src/app/retention.js';
-import { localDateString, localTimeString } from '../../src/domain/signal.js';
 import { manualClock, startHarness, type Harness } from '../support/bot.js';
 import { dumpStore } from '../support/store-dump.js';
 import { actionExecute, message, personalConversationId, post, visibleText, type TestUser, findAll } from '../support/teams.js';
+import { signalForm } from '../support/signal-form.js';
 
 /**
  * Retention and erasure over the real HTTP path (Bot Connector stub), with the bot's own daily job:
@@ -58,21 +58,7 @@ describe('retention and erasure over real HTTP', () => {
     await post(h.bot.url, message(u, h.stub.url, 'melding'));
     const form = lastTo(u).attachments![0]!.content;
     const cardId = findAll(form, (n) => n.type === 'Action.Execute' && n.verb === 'signal.submit')[0].data.cardId;
-    const seen = new Date(clock.now().getTime() - 60_000);
-    const { text } = await click(u, 'signal.submit', {
-      cardId,
-      kind: 'overlast',
-      district: 'crabbehof',
-      location: 'Sumatraplein',
-      observedDate: localDateString(seen, TZ),
-      observedTime: localTimeString(seen, TZ),
-      categories: 'geluid',
-      severity: 'middel',
-      subject: 'locatie',
-      source: 'eigen-waarneming',
-      description: 'Harde muziek bij de speeltuin.',
-      ...over,
-    });
+    const { text } = await click(u, 'signal.submit', { cardId, ...signalForm(new Date(clock.now().getTime() - 60_000), over) });
     expect(text).toContain('Melding ontvangen');
     return { signal: /M-\d{4}-\d{5}/.exec(text)![0], caseRef: /C-\d{4}-\d{5}/.exec(text)![0] };
   }

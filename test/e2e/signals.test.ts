@@ -3,6 +3,7 @@ import { indexes, keys } from '../../src/app/signals.js';
 import { AUDIT_LOG } from '../../src/app/audit.js';
 import { startHarness, type Harness } from '../support/bot.js';
 import { actionExecute, message, personalConversationId, post, visibleText, type TestUser, findAll } from '../support/teams.js';
+import { signalForm } from '../support/signal-form.js';
 
 /** Mission part 1 through the real HTTP path: partners report signals with Adaptive Cards. */
 
@@ -14,32 +15,13 @@ const wijkmanager: TestUser = { aadObjectId: 'u-wijkmanager' };
 const PERSON_NAME = 'Karel Testpersoon';
 const PERSON_DOB = '2007-02-03';
 
-/** Today's date and a time an hour ago, as the form's Input.Date / Input.Time give them (Amsterdam). */
-function amsterdamNow(offsetMinutes = -60): { date: string; time: string } {
-  const d = new Date(Date.now() + offsetMinutes * 60_000);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-      .formatToParts(d)
-      .map((p) => [p.type, p.value]),
-  );
-  return { date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}` };
-}
-
+/** A valid report about the Sumatraplein, observed an hour ago. */
 function inputs(over: Record<string, unknown> = {}): Record<string, unknown> {
-  const { date, time } = amsterdamNow();
-  return {
-    kind: 'overlast',
-    district: 'crabbehof',
-    location: 'Sumatraplein',
-    observedDate: date,
-    observedTime: time,
+  return signalForm(new Date(Date.now() - 3_600_000), {
     categories: 'geluid,hangjongeren',
-    severity: 'middel',
-    subject: 'locatie',
-    source: 'eigen-waarneming',
     description: 'Groep van ongeveer acht jongeren, harde muziek bij de speeltuin.',
     ...over,
-  };
+  });
 }
 
 type Card = { type: string; body: any[]; actions?: any[]; refresh?: any };
@@ -101,8 +83,8 @@ describe('signals (meldingen) over real HTTP', () => {
   it('returns an invalid submit with the values kept and a Dutch error next to the field, storing nothing', async () => {
     const { cardId } = await openForm(jongerenwerk);
     const before = await signalCount('u-jongerenwerk');
-    const tomorrow = amsterdamNow(24 * 60 + 60);
-    const res = await submit(jongerenwerk, cardId, { observedDate: tomorrow.date, description: 'Vuurwerk bij de ingang van de flat.' });
+    const tomorrow = signalForm(new Date(Date.now() + 25 * 3_600_000)).observedDate;
+    const res = await submit(jongerenwerk, cardId, { observedDate: tomorrow, description: 'Vuurwerk bij de ingang van de flat.' });
     const card = res.value as Card;
     const text = visibleText({ attachments: [{ content: card }] });
     expect(text).toContain('Het tijdstip van waarneming ligt in de toekomst.');
