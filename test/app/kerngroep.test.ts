@@ -48,12 +48,18 @@ describe('Kerngroep use cases', () => {
   const personId = randomUUID();
   const caseId = randomUUID();
 
-  /** A registration by the wijkmanager (criterion b) of one person, awaiting the chair's decision. */
-  async function storeRegistration(caseRef: string, personKey: string, name: string, score: number): Promise<string> {
+  /** A registration by the wijkmanager (criterion b) of one person, by default awaiting the chair's decision. */
+  async function storeRegistration(
+    caseRef: string,
+    personKey: string,
+    name: string,
+    score: number,
+    more: { caseId?: string; personId?: string; dateOfBirth?: string; status?: Registration['status'] } = {},
+  ): Promise<string> {
     const id = randomUUID();
     const reg: Registration = {
       id,
-      caseId: randomUUID(),
+      caseId: more.caseId ?? randomUUID(),
       caseRef,
       district: 'crabbehof',
       by: { userId: 'u-wm', organisation: 'gemeente' },
@@ -63,8 +69,8 @@ describe('Kerngroep use cases', () => {
       policeContactDates: [],
       interventions: 0,
       group: false,
-      persons: [{ personId: randomUUID(), personKey, name, dateOfBirth: '2006-01-01' }],
-      status: 'aangemeld',
+      persons: [{ personId: more.personId ?? randomUUID(), personKey, name, dateOfBirth: more.dateOfBirth ?? '2006-01-01' }],
+      status: more.status ?? 'aangemeld',
     };
     await ctx.store.commit([
       { op: 'put', key: kerngroepKeys.registration(id), value: reg },
@@ -77,25 +83,7 @@ describe('Kerngroep use cases', () => {
     // Configured: answers due 3 working days before the meeting, reminders 5 and 2 days before.
     h = await startHarness({ KERNGROEP_DEADLINE_WORKING_DAYS: '3', KERNGROEP_REMINDER_DAYS: '5,2' }, { clock, directory });
     ctx = { ...h.bot.ctx, outbox };
-    const reg: Registration = {
-      id: randomUUID(),
-      caseId,
-      caseRef: 'C-2026-00077',
-      district: 'crabbehof',
-      by: { userId: 'u-wm', organisation: 'gemeente' },
-      at: clock.now().toISOString(),
-      reason: 'b',
-      justification: 'Acute ernstige overlast.',
-      policeContactDates: [],
-      interventions: 0,
-      group: false,
-      persons: [{ personId, personKey: 'pk-1', name: 'Test Persoon', dateOfBirth: '2007-01-01' }],
-      status: 'geaccepteerd',
-    };
-    await ctx.store.commit([
-      { op: 'put', key: kerngroepKeys.registration(reg.id), value: reg },
-      { op: 'index', index: kerngroepIndexes.registrations, member: reg.id, score: 1 },
-    ]);
+    await storeRegistration('C-2026-00077', 'pk-1', 'Test Persoon', 1, { caseId, personId, dateOfBirth: '2007-01-01', status: 'geaccepteerd' });
   });
   afterAll(async () => h?.close());
 

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AUDIT_LOG } from '../../src/app/audit.js';
 import type { AppContext } from '../../src/app/context.js';
@@ -31,6 +30,7 @@ import { EmbeddedStore } from '../../src/store/embedded.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { requireRedisUrl } from '../support/redis-url.js';
 import { findAll } from '../support/teams.js';
+import { deleteRedisKeys } from '../support/store-dump.js';
 
 /**
  * The casusoverleg use cases against a real embedded store and the in-process Jobs adapter, with a
@@ -120,21 +120,6 @@ interface Harness {
 
 const open: { h: Harness; cleanup: () => Promise<void> }[] = [];
 
-/** Every Redis harness gets its own key prefix on the run's shared redis-server. */
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true });
-  await client.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (found.length) await client.del(...found);
-    } while (cursor !== '0');
-  } finally {
-    await client.quit();
-  }
-}
 
 async function harness(kind: 'embedded' | 'redis' = 'embedded'): Promise<Harness> {
   let store: Store;
@@ -143,7 +128,7 @@ async function harness(kind: 'embedded' | 'redis' = 'embedded'): Promise<Harness
     const url = requireRedisUrl();
     const prefix = `test:${randomUUID()}:`;
     store = await RedisStore.connect(url, { prefix });
-    cleanup = () => deleteKeys(url, prefix);
+    cleanup = () => deleteRedisKeys(url, prefix);
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'overlastbot-meetings-'));
     store = await EmbeddedStore.open(dir);

@@ -109,7 +109,7 @@ describe('log redaction', () => {
 
   it('keeps ids, references, counts and machine codes', () => {
     const { log, lines } = capture();
-    log.warn({
+    const codes = {
       event: 'case.read.denied',
       userId: 'u-jongerenwerk',
       caseRef: 'C-2026-00012',
@@ -119,19 +119,10 @@ describe('log redaction', () => {
       answer: 'ja',
       counts: { signals: 4, persons: 1 },
       transition: 'hinder->overlast',
-    });
-    const line = JSON.parse(lines[0]!);
-    expect(line).toMatchObject({
-      event: 'case.read.denied',
-      userId: 'u-jongerenwerk',
-      caseRef: 'C-2026-00012',
-      reason: 'not-involved',
-      fields: ['from.aadObjectId', 'conversation.id'],
-      persons: 3,
-      answer: 'ja',
-      counts: { signals: 4, persons: 1 },
-      transition: 'hinder->overlast',
-    });
+    };
+    const expected = structuredClone(codes);
+    log.warn(codes);
+    expect(JSON.parse(lines[0]!)).toMatchObject(expected);
   });
 
   it('survives cycles and very deep objects without leaking', () => {
