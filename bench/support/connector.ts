@@ -33,6 +33,8 @@ export interface FastConnector {
   duplicates(): number;
   /** When the first activity call (accepted or not) arrived since start/reset (ms since epoch), 0 if none. */
   firstCallAt(): number;
+  /** Every activity call (accepted or 429) with its time, when `recordTimes` is set. */
+  calls(): { at: number; status: number }[];
   last(conversationId: string): Record<string, unknown> | undefined;
   reset(): void;
   close(): Promise<void>;
@@ -50,6 +52,7 @@ export async function startFastConnector(options: FastConnectorOptions = {}): Pr
   const last = new Map<string, Record<string, unknown>>();
   let duplicates = 0;
   let firstCallAt = 0;
+  const callLog: { at: number; status: number }[] = [];
   const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
@@ -68,6 +71,7 @@ export async function startFastConnector(options: FastConnectorOptions = {}): Pr
         firstCallAt ||= Date.now();
         if (options.throttleEvery && calls % options.throttleEvery === 0) {
           throttled++;
+          if (options.recordTimes) callLog.push({ at: Date.now(), status: 429 });
           json(res, 429, { error: { code: 'Throttled' } }, { 'retry-after': String(options.retryAfterSeconds ?? 1) });
           return;
         }
@@ -83,7 +87,10 @@ export async function startFastConnector(options: FastConnectorOptions = {}): Pr
         const count = (counts.get(conversation) ?? 0) + 1;
         if (count === 2) duplicates++;
         counts.set(conversation, count);
-        if (options.recordTimes) times.set(conversation, [...(times.get(conversation) ?? []), Date.now()]);
+        if (options.recordTimes) {
+          times.set(conversation, [...(times.get(conversation) ?? []), Date.now()]);
+          callLog.push({ at: Date.now(), status: 200 });
+        }
         last.set(conversation, activity);
         json(res, 200, { id: `activity-${++counter}` });
         return;
@@ -105,6 +112,7 @@ export async function startFastConnector(options: FastConnectorOptions = {}): Pr
     posted = throttled = calls = duplicates = firstCallAt = 0;
     counts.clear();
     times.clear();
+    callLog.length = 0;
     last.clear();
   };
   server.keepAliveTimeout = 60_000;
@@ -118,6 +126,7 @@ export async function startFastConnector(options: FastConnectorOptions = {}): Pr
     times: () => times,
     duplicates: () => duplicates,
     firstCallAt: () => firstCallAt,
+    calls: () => callLog,
     last: (id) => last.get(id),
     reset,
     close: () =>

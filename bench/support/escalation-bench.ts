@@ -226,6 +226,13 @@ async function noticeBenchmark(options: EscalationBenchOptions, mode: 'embedded'
         `${once} delivered exactly once, ${stub.duplicates()} twice; ${totalS.toFixed(1)} s from the first attempt to the last delivery ` +
         `(${((lastAt - started) / 1000).toFixed(1)} s after the bot listened)`,
     );
+    // Calls per second over the run: shows whether the pace held at the limit and how long the tail was.
+    const perSecond: number[] = [];
+    for (const c of stub.calls()) {
+      const s = Math.floor((c.at - stub.firstCallAt()) / 1000);
+      perSecond[s] = (perSecond[s] ?? 0) + 1;
+    }
+    options.log(`notices (${mode}): calls per second ${Array.from(perSecond, (n) => n ?? 0).join(' ')}`);
     const k = `notices.${mode}.${users.length}-with-10pct-429`;
     const limit = (users.length / 50) * 1.2;
     return [

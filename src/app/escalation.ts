@@ -211,6 +211,12 @@ async function recentScores(ctx: AppContext, index: string, from: Date, to: Date
   return entries.map((e) => new Date(e.score));
 }
 
+/** The number of scores in [from, to] and the most recent of them, read together. */
+async function countAndRecent(ctx: AppContext, index: string, from: Date, to: Date, limit = MAX_SHOWN_DATES): Promise<{ count: number; recent: Date[] }> {
+  const [count, recent] = await Promise.all([ctx.store.count(index, from.getTime(), to.getTime()), recentScores(ctx, index, from, to, limit)]);
+  return { count, recent };
+}
+
 /** Users behind symbolic recipients, each checked against the access policy for this case. */
 function resolveRecipients(ctx: AppContext, notify: readonly Recipient[], c: Case): string[] {
   const ids = new Set<string>();
@@ -294,10 +300,21 @@ interface FireContext extends SubjectParams {
 
 type ApplyResult = 'fired' | 'already-fired' | 'no-recipients' | 'rearmed' | 'nothing';
 
-/** Fires (once per rule and subject) or re-arms, as the decision says. */
-async function apply(ctx: AppContext, setup: EscalationSetup, rule: RuleId, subject: string, decision: RuleDecision, fc: FireContext): Promise<ApplyResult> {
+/**
+ * Fires (once per rule and subject) or re-arms, as the decision says. The decision may still be
+ * coming (its facts being read): the marker is read meanwhile, so a rule costs one round trip to
+ * the store for its facts and marker together.
+ */
+async function apply(
+  ctx: AppContext,
+  setup: EscalationSetup,
+  rule: RuleId,
+  subject: string,
+  pending: RuleDecision | Promise<RuleDecision>,
+  fc: FireContext,
+): Promise<ApplyResult> {
   const markerKey = escalationKeys.fired(rule, subject);
-  const marker = await ctx.store.get<Marker>(markerKey);
+  const [marker, decision] = await Promise.all([ctx.store.get<Marker>(markerKey), pending]);
   if (!decision.fire) {
     if (marker && (decision.why === 'below-threshold' || decision.why === 'not-applicable')) {
       await rearm(ctx, markerKey, marker, 'condition-cleared');
@@ -410,30 +427,28 @@ async function evaluateLocation(ctx: AppContext, setup: EscalationSetup, c: Case
   const { district, locationKey, location } = place;
   const subject = subjects.location(district, locationKey);
   const fc: FireContext = { c, district, locationKey, location };
+  const checks: Promise<unknown>[] = [];
 
   const cfgP = setup.rules.rules['meerdere-partijen'];
   if (cfgP.enabled) {
     const w = windowFor(now, cfgP.window, ctx.timeZone);
-    // One ZCOUNT per organisation in the directory (tens), each O(log n).
-    const organisations = await Promise.all(
+    // One ZCOUNT per organisation in the directory (tens), each O(log n), all in one round trip.
+    const facts = Promise.all(
       ctx.directory.organisations.map(async (o) => {
-        const index = indexes.locationOrgSignals(district, locationKey, o.id);
-        const count = await ctx.store.count(index, w.from.getTime(), w.to.getTime());
-        const lastAt = count > 0 ? (await recentScores(ctx, index, w.from, w.to, 1))[0] : undefined;
-        return { organisation: o.id, count, ...(lastAt ? { lastAt } : {}) };
+        const { count, recent } = await countAndRecent(ctx, indexes.locationOrgSignals(district, locationKey, o.id), w.from, w.to, 1);
+        return { organisation: o.id, count, ...(count > 0 && recent[0] ? { lastAt: recent[0] } : {}) };
       }),
-    );
-    await apply(ctx, setup, 'meerdere-partijen', subject, checkMeerderePartijen(cfgP, { organisations }), fc);
+    ).then((organisations) => checkMeerderePartijen(cfgP, { organisations }));
+    checks.push(apply(ctx, setup, 'meerdere-partijen', subject, facts, fc));
   }
 
   const cfgV = setup.rules.rules['vaker-op-plek'];
   if (cfgV.enabled) {
     const w = windowFor(now, cfgV.window, ctx.timeZone);
-    const index = indexes.locationSignals(district, locationKey);
-    const count = await ctx.store.count(index, w.from.getTime(), w.to.getTime());
-    const recent = count > 0 ? await recentScores(ctx, index, w.from, w.to) : [];
-    await apply(ctx, setup, 'vaker-op-plek', subject, checkVakerOpPlek(cfgV, { count, recent }), fc);
+    const facts = countAndRecent(ctx, indexes.locationSignals(district, locationKey), w.from, w.to).then((f) => checkVakerOpPlek(cfgV, f));
+    checks.push(apply(ctx, setup, 'vaker-op-plek', subject, facts, fc));
   }
+  await Promise.all(checks);
 }
 
 /** Most signals of a case read to find its persons (a case has tens, rarely hundreds). */
@@ -464,28 +479,27 @@ async function evaluatePerson(ctx: AppContext, setup: EscalationSetup, c: Case, 
   const now = ctx.clock.now();
   const subject = subjects.person(personKey);
   const fc: FireContext = { c, personKey, personSubject: true };
+  const checks: Promise<unknown>[] = [];
 
   const cfgK = setup.rules.rules['kerngroep-criterium'];
   if (cfgK.enabled) {
     const w = windowFor(now, cfgK.window, ctx.timeZone);
-    const index = indexes.personPolice(personKey);
-    const count = await ctx.store.count(index, w.from.getTime(), w.to.getTime());
-    const recent = count > 0 ? await recentScores(ctx, index, w.from, w.to) : [];
-    const effects = c.level === 'overlast' ? await setup.facts?.interventionEffects?.(ctx, c.id) : undefined;
-    const decision = checkKerngroepCriterium(cfgK, { level: c.level, policeContacts: { count, recent }, ...(effects ? { effects } : {}) });
-    await apply(ctx, setup, 'kerngroep-criterium', subject, decision, fc);
+    const facts = Promise.all([
+      countAndRecent(ctx, indexes.personPolice(personKey), w.from, w.to),
+      c.level === 'overlast' ? setup.facts?.interventionEffects?.(ctx, c.id) : undefined,
+    ]).then(([policeContacts, effects]) => checkKerngroepCriterium(cfgK, { level: c.level, policeContacts, ...(effects ? { effects } : {}) }));
+    checks.push(apply(ctx, setup, 'kerngroep-criterium', subject, facts, fc));
   }
 
   const cfgH = setup.rules.rules['huisbezoek-criterium'];
   if (cfgH.enabled) {
-    const colour = await setup.facts?.kerngroepColour?.(ctx, personKey);
     const w = windowFor(now, cfgH.window, ctx.timeZone);
-    const index = indexes.personSignals(personKey);
-    const count = colour === undefined ? 0 : await ctx.store.count(index, w.from.getTime(), w.to.getTime());
-    const recent = count > 0 ? await recentScores(ctx, index, w.from, w.to) : [];
-    const decision = checkHuisbezoekCriterium(cfgH, { ...(colour ? { colour } : {}), signals: { count, recent } });
-    await apply(ctx, setup, 'huisbezoek-criterium', subject, decision, fc);
+    const facts = Promise.all([setup.facts?.kerngroepColour?.(ctx, personKey), countAndRecent(ctx, indexes.personSignals(personKey), w.from, w.to)]).then(
+      ([colour, signals]) => checkHuisbezoekCriterium(cfgH, { ...(colour ? { colour } : {}), signals: colour === undefined ? { count: 0, recent: [] } : signals }),
+    );
+    checks.push(apply(ctx, setup, 'huisbezoek-criterium', subject, facts, fc));
   }
+  await Promise.all(checks);
 }
 
 /** §9 no new signals on an escalated case for the quiet period. */
@@ -495,16 +509,17 @@ async function evaluateAfschalen(ctx: AppContext, setup: EscalationSetup, c: Cas
   const now = ctx.clock.now();
   const window = windowFor(now, cfg.quiet, ctx.timeZone);
   const index = indexes.caseSignals(c.id);
-  const signalsInWindow = await ctx.store.count(index, window.from.getTime(), window.to.getTime());
-  const lastSignalAt = (await recentScores(ctx, index, new Date(0), now, 1))[0];
-  const decision = checkAfschalenSignaal(cfg, {
-    level: c.level,
-    signalsInWindow,
-    ...(lastSignalAt ? { lastSignalAt } : {}),
-    levelSince: levelSince(c),
-    window,
-  });
-  await apply(ctx, setup, 'afschalen-signaal', subjects.case(c.id), decision, { c });
+  const facts = Promise.all([ctx.store.count(index, window.from.getTime(), window.to.getTime()), recentScores(ctx, index, new Date(0), now, 1)]).then(
+    ([signalsInWindow, [lastSignalAt]]) =>
+      checkAfschalenSignaal(cfg, {
+        level: c.level,
+        signalsInWindow,
+        ...(lastSignalAt ? { lastSignalAt } : {}),
+        levelSince: levelSince(c),
+        window,
+      }),
+  );
+  await apply(ctx, setup, 'afschalen-signaal', subjects.case(c.id), facts, { c });
 }
 
 async function evaluateCaseLevel(ctx: AppContext, setup: EscalationSetup, c: Case): Promise<void> {
@@ -601,11 +616,14 @@ export async function evaluateEscalationsNow(ctx: AppContext, setup: EscalationS
       if (!signal) return;
       const c = await loadCase(ctx, signal.caseId);
       if (!c || c.status !== 'open') return;
-      await evaluateLocation(ctx, setup, c, { district: signal.district, locationKey: signal.locationKey, location: signal.location });
-      // The signal's (and its police contact's) person: the only one whose counts changed.
-      if (signal.personKey) await evaluatePerson(ctx, setup, c, signal.personKey);
-      // A new signal ends the quiet period: re-arms a fired afschalen proposal.
-      await evaluateAfschalen(ctx, setup, c);
+      // Each rule has its own subject and marker, so they are checked side by side.
+      await Promise.all([
+        evaluateLocation(ctx, setup, c, { district: signal.district, locationKey: signal.locationKey, location: signal.location }),
+        // The signal's (and its police contact's) person: the only one whose counts changed.
+        signal.personKey ? evaluatePerson(ctx, setup, c, signal.personKey) : undefined,
+        // A new signal ends the quiet period: re-arms a fired afschalen proposal.
+        evaluateAfschalen(ctx, setup, c),
+      ]);
       return;
     }
     case 'pass-on':

@@ -318,9 +318,9 @@ export async function submitSignal(ctx: AppContext, actor: Actor, data: unknown)
   if (!envelope.ok) return refuseForged(ctx, actor, data, envelope.reason);
   const { cardId } = envelope;
 
-  const check = await checkForm(ctx, actor, cardId, 'signal');
+  // Both reads in one round trip; what was used is looked at only once the card is the actor's.
+  const [check, used] = await Promise.all([checkForm(ctx, actor, cardId, 'signal'), ctx.store.get<SignalFormUsed>(keys.formUsed(cardId))]);
   if (!check.ok) return refuseCard(ctx, actor, cardId, check.reason);
-  const used = await ctx.store.get<SignalFormUsed>(keys.formUsed(cardId));
   if (used) return confirmationFor(ctx, actor, used.value);
   if (expired(ctx, check.form)) return refuseCard(ctx, actor, cardId, 'expired-card');
 
@@ -361,7 +361,10 @@ async function storeSignal(
   const { store } = ctx;
   const year = localParts(now, ctx.timeZone).year;
   const signalId = randomUUID();
-  const signalRef = formatRef('M', year, await store.nextSeq(`signals:${year}`));
+  // Drawn while the case is looked up (same round trip); awaited below, so a failure still counts.
+  const sequence = store.nextSeq(`signals:${year}`);
+  sequence.catch(() => undefined);
+  let signalRef: string | undefined;
   const policeContactId = input.policeContact ? randomUUID() : undefined;
   // Allocated at most once per submit, also when a retry ends up joining an existing case.
   let newCase: { id: string; ref: string } | undefined;
@@ -383,6 +386,7 @@ async function storeSignal(
     const locKey = locationPointerKey(input.kind, input.district, input.locationKey);
     const perKey = pKey ? personPointerKey(input.kind, pKey) : undefined;
     const [locPtr, perPtr] = await store.getMany<{ caseId: string }>(perKey ? [locKey, perKey] : [locKey]);
+    signalRef ??= formatRef('M', year, await sequence);
     const [locCase, perCase] = await Promise.all([
       locPtr ? store.get<Case>(keys.case(locPtr.value.caseId)) : undefined,
       perPtr ? store.get<Case>(keys.case(perPtr.value.caseId)) : undefined,

@@ -106,14 +106,24 @@ export class BullMqJobs implements Jobs {
   async enqueue(spec: JobSpec): Promise<{ enqueued: boolean }> {
     assertJobSpec(spec);
     const jobId = toBullMqId(spec.id);
-    const existing = await this.queue.getJob(jobId);
-    if (existing) {
-      const state = await existing.getState();
-      if (PENDING_STATES.has(state)) return { enqueued: false };
-      // A finished leftover (failed jobs are kept for reporting): the id is free again, as in the
-      // in-process adapter. Removing it fails only if it changed meanwhile; add() sorts that out.
-      await existing.remove().catch(() => undefined);
-    }
+    // Usually the id is new: add, then one read tells whether the job that holds the id is ours.
+    // Only when it is someone else's finished leftover (failed jobs are kept for reporting) does it
+    // take more: the id is free again, as in the in-process adapter.
+    const first = await this.addOnce(spec, jobId);
+    if (first.ours) return { enqueued: true };
+    const state = await first.stored!.getState();
+    if (PENDING_STATES.has(state)) return { enqueued: false };
+    // Removing fails only if it changed meanwhile; the second add() sorts that out.
+    await first.stored!.remove().catch(() => undefined);
+    return { enqueued: (await this.addOnce(spec, jobId)).ours };
+  }
+
+  /**
+   * add() with a jobId that exists returns without adding and without saying so; the job that
+   * holds the id tells whose it is. Gone already means it ran and completed: ours (a job of
+   * someone else's concurrent enqueue finishing in these few ms is the window we accept).
+   */
+  private async addOnce(spec: JobSpec, jobId: string): Promise<{ ours: boolean; stored?: Job<JobData, void, string> }> {
     const enqueueId = randomUUID();
     const runAt = spec.runAt ? spec.runAt.getTime() : this.clock.now().getTime();
     await this.queue.add(
@@ -127,11 +137,9 @@ export class BullMqJobs implements Jobs {
         removeOnFail: { age: Math.ceil((this.options.keepFailedForMs ?? DEFAULT_KEEP_FAILED_MS) / 1000) },
       },
     );
-    // add() with a jobId that exists returns without adding and without saying so; the job that
-    // holds the id tells whose it is. Gone already means it ran and completed: ours (a job of
-    // someone else's concurrent enqueue finishing in these few ms is the window we accept).
     const stored = await this.queue.getJob(jobId);
-    return { enqueued: stored === undefined || stored.data?.enqueueId === enqueueId };
+    if (stored === undefined || stored.data?.enqueueId === enqueueId) return { ours: true };
+    return { ours: false, stored };
   }
 
   async cancel(id: string): Promise<boolean> {
