@@ -55,6 +55,8 @@ export const DEFAULT_CONCURRENCY = 10;
 export const TEAMS_TENANT_LIMIT: RateLimit = { max: 50, durationMs: 1_000 };
 
 const DEFAULT_POLL_INTERVAL_MS = 1_000;
+/** The shortest wait between two looks for due jobs (see `nextTickDelay`). */
+const MIN_TICK_MS = 50;
 const DEFAULT_LEASE_MS = 60_000;
 const JOB_KEY_PREFIX = 'job:';
 const DUE_INDEX = 'jobs:due';
@@ -254,7 +256,22 @@ export class InProcessJobs implements Jobs {
       // E.g. the store is unreachable: nothing is lost, the next tick tries again.
       this.log.error({ err: error }, 'jobs: looking for due jobs failed');
     }
-    if (this.state === 'started') this.scheduleTick(this.pollIntervalMs);
+    if (this.state === 'started') this.scheduleTick(await this.nextTickDelay());
+  }
+
+  /**
+   * Until the next look: the poll interval, or sooner when a job comes due before that (a retry
+   * after a 429's Retry-After, a reminder), so no job waits up to a whole interval for its turn.
+   */
+  private async nextTickDelay(): Promise<number> {
+    try {
+      const [next] = await this.store.range(DUE_INDEX, -Infinity, Infinity, { limit: 1 });
+      // Not below MIN_TICK_MS: an entry it cannot claim (a leftover) must not make the loop spin.
+      if (next) return Math.min(this.pollIntervalMs, Math.max(MIN_TICK_MS, next.score - this.now()));
+    } catch {
+      // The store is unreachable: the next tick at the usual interval tries again (and logs).
+    }
+    return this.pollIntervalMs;
   }
 
   private trackPass(): Promise<number> {
