@@ -32,6 +32,22 @@ export interface IndexEntry {
   score: number;
 }
 
+/** One question `summarise` answers about an index. */
+export interface IndexQuery {
+  index: string;
+  min: number;
+  max: number;
+  /** How many of the highest-scored members in [min, max] to return as well (default 0). */
+  latest?: number;
+}
+
+export interface IndexSummary {
+  /** Members with min <= score <= max. */
+  count: number;
+  /** The `latest` highest-scored of them, descending (by score, then member). */
+  latest: IndexEntry[];
+}
+
 export interface LogEntry {
   /** Monotonic id within the log; ordering follows append order. */
   id: string;
@@ -60,6 +76,11 @@ export interface Store {
   ): Promise<IndexEntry[]>;
   /** Number of members with min <= score <= max: O(log n) in Redis (ZCOUNT). */
   count(index: string, min: number, max: number): Promise<number>;
+  /**
+   * `count` and the newest members of several indexes in one go and one snapshot: what the rule
+   * check needs about a place, a person and a case, in one round trip to Redis.
+   */
+  summarise(queries: readonly IndexQuery[]): Promise<IndexSummary[]>;
   /** Atomically increments and returns a named counter (starts at 1). */
   nextSeq(name: string): Promise<number>;
   /** Entries of a log with from <= at <= to, in append order. */
@@ -108,6 +129,12 @@ export interface JobSpec {
   payload: Record<string, unknown>;
   /** When to run (default: now). */
   runAt?: Date;
+  /**
+   * The caller vouches that no job with this id was ever enqueued (the id contains a random part
+   * made for it, e.g. the id of a signal just stored): an adapter may skip looking for a duplicate
+   * and answer `enqueued: true`. Saves BullMQ a round trip on the submit path.
+   */
+  newId?: boolean;
 }
 
 export interface JobRun {

@@ -4,12 +4,13 @@ import { pathToFileURL } from 'node:url';
 
 /**
  * A Bot Connector stub that answers fast: it parses what the bot posts, counts it per conversation,
- * keeps only the last activity per conversation (for spot checks), and answers 200 with an id.
+ * keeps the last few activities per conversation (for spot checks), and answers 200 with an id.
  * Optionally answers 429 with Retry-After to every n-th call (the escalation benchmark).
  *
  * In the bench it runs as its own process (`node --import tsx bench/support/connector.ts`), so its
  * work neither shares the load generator's event loop nor the bot's. Control endpoints:
- *   GET /__stats → { posted, throttled, conversations }   GET /__last?conversation=<id>   POST /__reset
+ *   GET /__stats → { posted, throttled, conversations }   GET /__last?conversation=<id>
+ *   GET /__recent?conversation=<id> (the last few, oldest first)   POST /__reset
  */
 export interface FastConnectorOptions {
   /** Answer 429 to every n-th activity call (0 = never). 10 = 10 % of calls. */
@@ -40,6 +41,7 @@ export interface FastConnector {
   close(): Promise<void>;
 }
 
+const RECENT = 5;
 const ACTIVITY_PATH = /^\/v3\/conversations\/([^/]+)\/activities(?:\/[^/]+)?$/;
 
 export async function startFastConnector(options: FastConnectorOptions = {}): Promise<FastConnector> {
@@ -50,6 +52,8 @@ export async function startFastConnector(options: FastConnectorOptions = {}): Pr
   const counts = new Map<string, number>();
   const times = new Map<string, number[]>();
   const last = new Map<string, Record<string, unknown>>();
+  /** The last few activities per conversation: a reply may be followed at once by a proactive notice. */
+  const recent = new Map<string, Record<string, unknown>[]>();
   let duplicates = 0;
   let firstCallAt = 0;
   const callLog: { at: number; status: number }[] = [];
@@ -92,6 +96,7 @@ export async function startFastConnector(options: FastConnectorOptions = {}): Pr
           callLog.push({ at: Date.now(), status: 200 });
         }
         last.set(conversation, activity);
+        recent.set(conversation, [...(recent.get(conversation) ?? []).slice(1 - RECENT), activity]);
         json(res, 200, { id: `activity-${++counter}` });
         return;
       }
@@ -100,6 +105,9 @@ export async function startFastConnector(options: FastConnectorOptions = {}): Pr
       if (req.method === 'GET' && path === '/__last') {
         const id = new URLSearchParams(query).get('conversation') ?? '';
         return json(res, last.has(id) ? 200 : 404, last.get(id) ?? {});
+      }
+      if (req.method === 'GET' && path === '/__recent') {
+        return json(res, 200, recent.get(new URLSearchParams(query).get('conversation') ?? '') ?? []);
       }
       if (req.method === 'POST' && path === '/__reset') {
         reset();
@@ -114,6 +122,7 @@ export async function startFastConnector(options: FastConnectorOptions = {}): Pr
     times.clear();
     callLog.length = 0;
     last.clear();
+    recent.clear();
   };
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -146,6 +155,9 @@ export function connectorClient(url: string) {
       const res = await fetch(`${url}/__last?conversation=${encodeURIComponent(conversationId)}`);
       return res.status === 200 ? ((await res.json()) as Record<string, any>) : undefined;
     },
+    /** The last few activities posted to a conversation, oldest first. */
+    recent: async (conversationId: string): Promise<Record<string, any>[]> =>
+      (await (await fetch(`${url}/__recent?conversation=${encodeURIComponent(conversationId)}`)).json()) as Record<string, any>[],
     reset: async () => void (await fetch(`${url}/__reset`, { method: 'POST' })).arrayBuffer(),
   };
 }

@@ -24,8 +24,9 @@ export const escalationTriggerSchema = z.discriminatedUnion('type', [
   /**
    * A signal was stored (with or without a police contact). The person rules are evaluated for the
    * signal's own person (its `personKey`): a signal about one person changes no other person's facts.
+   * `caseId` (the case the signal joined) lets the evaluation read signal and case together.
    */
-  z.object({ type: z.literal('signal'), signalId: id }).strict(),
+  z.object({ type: z.literal('signal'), signalId: id, caseId: id.optional() }).strict(),
   /** A partner passed a case on to the wijkmanager. */
   z.object({ type: z.literal('pass-on'), passOnId: id }).strict(),
   /** A case's level changed (human decision). */
@@ -73,7 +74,8 @@ function jobIdFor(trigger: EscalationTrigger): string {
  */
 export async function evaluateEscalations(ctx: AppContext, trigger: EscalationTrigger): Promise<void> {
   try {
-    await ctx.jobs.enqueue({ id: jobIdFor(trigger), type: ESCALATION_EVALUATE_JOB, payload: { trigger } });
+    // A signal's evaluation has the id of a signal stored just now: nobody enqueued it before.
+    await ctx.jobs.enqueue({ id: jobIdFor(trigger), type: ESCALATION_EVALUATE_JOB, payload: { trigger }, ...(trigger.type === 'signal' ? { newId: true } : {}) });
   } catch (err) {
     ctx.log.error({ event: 'escalation.schedule-failed', trigger: trigger.type, err: { message: (err as Error).message } }, 'could not schedule escalation evaluation');
   }

@@ -37,6 +37,7 @@ import { ESCALATION_EVALUATE_JOB, escalationTriggerSchema, evaluateEscalations, 
 import type { Notice, SettledNotice } from './outbox.js';
 import type { CardActionResult, Feature } from './routes.js';
 import { indexes, keys } from './signals.js';
+import { batchingReads } from './batching-reads.js';
 
 export { evaluateEscalations, ESCALATION_EVALUATE_JOB, type EscalationTrigger };
 
@@ -612,9 +613,15 @@ async function onPassOnNoticeSettled(ctx: AppContext, settled: SettledNotice): P
 export async function evaluateEscalationsNow(ctx: AppContext, setup: EscalationSetup, trigger: EscalationTrigger): Promise<void> {
   switch (trigger.type) {
     case 'signal': {
-      const signal = (await ctx.store.get<Signal>(keys.signal(trigger.signalId)))?.value;
+      // Reads issued together go out together: signal and case, then every count and marker.
+      ctx = { ...ctx, store: batchingReads(ctx.store) };
+      const [stored, named] = await Promise.all([
+        ctx.store.get<Signal>(keys.signal(trigger.signalId)),
+        trigger.caseId ? loadCase(ctx, trigger.caseId) : undefined,
+      ]);
+      const signal = stored?.value;
       if (!signal) return;
-      const c = await loadCase(ctx, signal.caseId);
+      const c = named?.id === signal.caseId ? named : await loadCase(ctx, signal.caseId);
       if (!c || c.status !== 'open') return;
       // Each rule has its own subject and marker, so they are checked side by side.
       await Promise.all([

@@ -55,6 +55,7 @@ import {
 import { nl } from '../i18n/nl.js';
 import { formatDay, formatMoment } from '../i18n/format.js';
 import type { AdaptiveCard, Store, WriteOp } from '../ports.js';
+import { batchingReads } from './batching-reads.js';
 import { auditDecision, auditOp, type AuditEvent } from './audit.js';
 import type { AppContext } from './context.js';
 import type { CardActionResult, Feature } from './routes.js';
@@ -318,7 +319,9 @@ export async function submitSignal(ctx: AppContext, actor: Actor, data: unknown)
   if (!envelope.ok) return refuseForged(ctx, actor, data, envelope.reason);
   const { cardId } = envelope;
 
-  // Both reads in one round trip; what was used is looked at only once the card is the actor's.
+  // Reads issued together go out as one (here: the card and whether it was used; later the case
+  // pointers). What was used is looked at only once the card is the actor's.
+  ctx = { ...ctx, store: batchingReads(ctx.store) };
   const [check, used] = await Promise.all([checkForm(ctx, actor, cardId, 'signal'), ctx.store.get<SignalFormUsed>(keys.formUsed(cardId))]);
   if (!check.ok) return refuseCard(ctx, actor, cardId, check.reason);
   if (used) return confirmationFor(ctx, actor, used.value);
@@ -518,7 +521,7 @@ async function storeSignal(
         { event: 'signal.created', userId: actor.id, signalRef, caseRef: theCase.ref, caseIsNew, policeContact: Boolean(policeContactId) },
         'signal stored',
       );
-      await evaluateEscalations(ctx, { type: 'signal', signalId });
+      await evaluateEscalations(ctx, { type: 'signal', signalId, caseId: theCase.id });
       return {
         outcome: 'created',
         card: confirmationCard(confirmationView(ctx, actor, signal, theCase, caseIsNew)),

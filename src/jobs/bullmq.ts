@@ -106,6 +106,10 @@ export class BullMqJobs implements Jobs {
   async enqueue(spec: JobSpec): Promise<{ enqueued: boolean }> {
     assertJobSpec(spec);
     const jobId = toBullMqId(spec.id);
+    if (spec.newId === true) {
+      await this.add(spec, jobId, randomUUID());
+      return { enqueued: true };
+    }
     // Usually the id is new: add, then one read tells whether the job that holds the id is ours.
     // Only when it is someone else's finished leftover (failed jobs are kept for reporting) does it
     // take more: the id is free again, as in the in-process adapter.
@@ -125,6 +129,13 @@ export class BullMqJobs implements Jobs {
    */
   private async addOnce(spec: JobSpec, jobId: string): Promise<{ ours: boolean; stored?: Job<JobData, void, string> }> {
     const enqueueId = randomUUID();
+    await this.add(spec, jobId, enqueueId);
+    const stored = await this.queue.getJob(jobId);
+    if (stored === undefined || stored.data?.enqueueId === enqueueId) return { ours: true };
+    return { ours: false, stored };
+  }
+
+  private async add(spec: JobSpec, jobId: string, enqueueId: string): Promise<void> {
     const runAt = spec.runAt ? spec.runAt.getTime() : this.clock.now().getTime();
     await this.queue.add(
       spec.type,
@@ -137,9 +148,6 @@ export class BullMqJobs implements Jobs {
         removeOnFail: { age: Math.ceil((this.options.keepFailedForMs ?? DEFAULT_KEEP_FAILED_MS) / 1000) },
       },
     );
-    const stored = await this.queue.getJob(jobId);
-    if (stored === undefined || stored.data?.enqueueId === enqueueId) return { ours: true };
-    return { ours: false, stored };
   }
 
   async cancel(id: string): Promise<boolean> {

@@ -520,6 +520,7 @@ export function assertJobSpec(spec: JobSpec): void {
   if (spec.runAt !== undefined && !(spec.runAt instanceof Date && Number.isFinite(spec.runAt.getTime()))) {
     throw new TypeError('enqueue: runAt must be a valid Date');
   }
+  if (spec.newId !== undefined && typeof spec.newId !== 'boolean') throw new TypeError('enqueue: newId must be a boolean');
 }
 
 export function isJobOutcome(value: unknown): value is JobOutcome {

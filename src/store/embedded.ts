@@ -49,8 +49,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CommitResult, IndexEntry, LogEntry, Store, Versioned, WriteOp } from '../ports.js';
+import type { CommitResult, IndexEntry, IndexQuery, IndexSummary, LogEntry, Store, Versioned, WriteOp } from '../ports.js';
 import {
+  checkQuery,
   compareMembers,
   normaliseLimit,
   prepareOps,
@@ -196,6 +197,21 @@ export class EmbeddedStore implements Store {
     requireBound(min, 'count: min');
     requireBound(max, 'count: max');
     return this.durableFor(this.indexes.get(index)?.count(min, max) ?? 0, [`i:${index}`]);
+  }
+
+  async summarise(queries: readonly IndexQuery[]): Promise<IndexSummary[]> {
+    this.assertWritable();
+    const checked = queries.map((q, i) => checkQuery(q, i));
+    const answers = checked.map(({ index, min, max, latest }) => {
+      const found = this.indexes.get(index);
+      if (!found) return { count: 0, latest: [] };
+      const count = found.count(min, max);
+      return { count, latest: latest > 0 && count > 0 ? found.range(min, max, latest, true) : [] };
+    });
+    return this.durableFor(
+      answers,
+      checked.map((q) => `i:${q.index}`),
+    );
   }
 
   async readLog(log: string, from: number, to: number, options: { limit?: number } = {}): Promise<LogEntry[]> {

@@ -30,8 +30,8 @@
  *   Surviving a Redis crash needs `appendonly yes` (appendfsync everysec or always) on the server.
  */
 import { Redis } from 'ioredis';
-import type { CommitResult, IndexEntry, LogEntry, Store, Versioned, WriteOp } from '../ports.js';
-import { normaliseLimit, prepareOps, requireBound, requireString } from './write-ops.js';
+import type { CommitResult, IndexEntry, IndexQuery, IndexSummary, LogEntry, Store, Versioned, WriteOp } from '../ports.js';
+import { checkQuery, normaliseLimit, prepareOps, requireBound, requireString } from './write-ops.js';
 
 export interface RedisStoreOptions {
   /** Prepended to every key (default `ovb:`). */
@@ -120,11 +120,30 @@ end
 return out
 `;
 
+/**
+ * `summarise`: per index ZCOUNT and, when asked and there are any, the newest members — every
+ * index of a rule check in one command. KEYS[i]: index i; ARGV: min, max, latest per index.
+ */
+const SUMMARISE_SCRIPT = `
+local out = {}
+for i = 1, #KEYS do
+  local min, max, n = ARGV[3 * i - 2], ARGV[3 * i - 1], tonumber(ARGV[3 * i])
+  local count = redis.call('ZCOUNT', KEYS[i], min, max)
+  local latest = {}
+  if n > 0 and count > 0 then
+    latest = redis.call('ZREVRANGEBYSCORE', KEYS[i], max, min, 'WITHSCORES', 'LIMIT', 0, n)
+  end
+  out[i] = { count, latest }
+end
+return out
+`;
+
 type CommitReply = [0, number] | [1, (number | string)[]];
 
 interface WithCommitScript {
   ovbCommit(numberOfKeys: number, keys: string[], args: string[]): Promise<CommitReply>;
   ovbGetMany(numberOfKeys: number, keys: string[]): Promise<(string | null)[]>;
+  ovbSummarise(numberOfKeys: number, keys: string[], args: string[]): Promise<[number, string[]][]>;
 }
 
 export class RedisStore implements Store {
@@ -155,6 +174,7 @@ export class RedisStore implements Store {
     client.on('error', (error: Error) => onError(error));
     client.defineCommand('ovbCommit', { lua: COMMIT_SCRIPT });
     client.defineCommand('ovbGetMany', { lua: GET_MANY_SCRIPT });
+    client.defineCommand('ovbSummarise', { lua: SUMMARISE_SCRIPT });
     try {
       await client.connect();
     } catch (error) {
@@ -212,6 +232,19 @@ export class RedisStore implements Store {
     requireBound(min, 'count: min');
     requireBound(max, 'count: max');
     return this.client.zcount(this.indexKey(index), scoreBound(min), scoreBound(max));
+  }
+
+  async summarise(queries: readonly IndexQuery[]): Promise<IndexSummary[]> {
+    const checked = queries.map((q, i) => checkQuery(q, i));
+    if (checked.length === 0) return [];
+    const keys = checked.map((q) => this.indexKey(q.index));
+    const args = checked.flatMap((q) => [scoreBound(q.min), scoreBound(q.max), String(q.latest)]);
+    const reply = await (this.client as unknown as WithCommitScript).ovbSummarise(keys.length, keys, args);
+    return reply.map(([count, flat]) => {
+      const latest: IndexEntry[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) latest.push({ member: flat[i]!, score: parseScore(flat[i + 1]!) });
+      return { count, latest };
+    });
   }
 
   async readLog(log: string, from: number, to: number, options: { limit?: number } = {}): Promise<LogEntry[]> {

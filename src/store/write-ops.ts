@@ -1,4 +1,4 @@
-import type { WriteOp } from '../ports.js';
+import type { IndexQuery, WriteOp } from '../ports.js';
 
 /**
  * Validation shared by both adapters, so that a malformed commit is rejected the same way
@@ -79,6 +79,16 @@ function optionalString(value: unknown, what: string): void {
 /** Bounds of range/count/readLog may be ±Infinity ("everything"), never NaN. */
 export function requireBound(value: unknown, what: string): asserts value is number {
   if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${what} must be a number`);
+}
+
+/** A `summarise` query, checked, with `latest` as a number. */
+export function checkQuery(query: IndexQuery, i: number): Required<IndexQuery> {
+  requireString(query?.index, `summarise: query #${i} index`);
+  requireBound(query.min, `summarise: query #${i} min`);
+  requireBound(query.max, `summarise: query #${i} max`);
+  const latest = query.latest ?? 0;
+  if (!Number.isInteger(latest) || latest < 0) throw new TypeError(`summarise: query #${i} latest must be a non-negative integer`);
+  return { index: query.index, min: query.min, max: query.max, latest };
 }
 
 /** `undefined` = no limit; otherwise a non-negative integer (0 returns nothing, as in Redis). */

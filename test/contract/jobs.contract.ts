@@ -120,6 +120,16 @@ export function jobsContract(name: string, make: (options: JobsFixtureOptions) =
         expect(failures).toEqual([]);
       });
 
+      it('a job whose id the caller vouches is new (newId) is enqueued and runs once', async () => {
+        const { fx, jobs, runs } = await started();
+        expect(await jobs.enqueue({ id: 'escalation-eval:signal:fresh-1', type: 'notice', payload: { n: 1 }, newId: true })).toEqual({ enqueued: true });
+        await fx.advance(0);
+        await eventually(() => expect(runs).toHaveLength(1));
+        await fx.advance(SETTLE_MS);
+        expect(runs).toEqual([{ id: 'escalation-eval:signal:fresh-1', type: 'notice', payload: { n: 1 }, attempt: 1 }]);
+        await expect(jobs.enqueue({ id: 'x', type: 'notice', payload: {}, newId: 'yes' as unknown as boolean })).rejects.toThrow(TypeError);
+      });
+
       it('takes any id: digits only, colons, percent signs, unicode', async () => {
         const { fx, jobs, runs } = await started();
         const ids = ['42', 'a:b:c', 'a%3Ab:c', 'a%253Ab', 'herinnering:overleg:ü😀'];

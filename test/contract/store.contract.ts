@@ -270,6 +270,35 @@ export function storeContract(name: string, makeStore: () => Promise<StoreFixtur
         expect(await store.count('unknown-index', -Infinity, Infinity)).toBe(0);
       });
 
+      it('summarise answers count and newest members of several indexes at once', async () => {
+        await indexAll('other', [
+          ['o1', 5],
+          ['o2', 50],
+        ]);
+        expect(
+          await store.summarise([
+            { index: 'signals', min: 20, max: 30, latest: 2 },
+            { index: 'signals', min: 10, max: 40 },
+            { index: 'other', min: -Infinity, max: Infinity, latest: 5 },
+            { index: 'unknown-index', min: -Infinity, max: Infinity, latest: 3 },
+            { index: 'signals', min: 40, max: 10, latest: 1 },
+            { index: 'signals', min: 20, max: 20, latest: 10 },
+          ]),
+        ).toEqual([
+          // Same order as range with reverse: by score, then member, descending.
+          { count: 3, latest: [{ member: 'm4', score: 30 }, { member: 'm3', score: 20 }] },
+          { count: 5, latest: [] },
+          { count: 2, latest: [{ member: 'o2', score: 50 }, { member: 'o1', score: 5 }] },
+          { count: 0, latest: [] },
+          { count: 0, latest: [] },
+          { count: 2, latest: [{ member: 'm3', score: 20 }, { member: 'm2', score: 20 }] },
+        ]);
+        expect(await store.summarise([])).toEqual([]);
+        await expect(store.summarise([{ index: 'signals', min: 0, max: 1, latest: -1 }])).rejects.toThrow(TypeError);
+        await expect(store.summarise([{ index: 42 as unknown as string, min: 0, max: 1 }])).rejects.toThrow(TypeError);
+        await expect(store.summarise([{ index: 'signals', min: Number.NaN, max: 1 }])).rejects.toThrow(TypeError);
+      });
+
       it('range is ascending by score, then member, and includes both boundaries', async () => {
         expect(await store.range('signals', 20, 30)).toEqual([
           { member: 'm2', score: 20 },
