@@ -20,7 +20,6 @@ import { nl } from '../i18n/nl.js';
 import { RateLimiter } from '../app/rate-limit.js';
 import type { OutgoingMessage } from '../ports.js';
 import { TeamsMessenger } from './messenger.js';
-import { StoreStorage } from './storage.js';
 import { createProactiveAdapter } from './proactive-transport.js';
 import { conversationKindOf, incomingActivitySchema, isLoopbackServiceUrl } from './activity-schema.js';
 import { decide, isAllowed } from '../domain/access.js';
@@ -54,7 +53,8 @@ export function createTeamsBot(options: { ctx: AppContext; config: Config; featu
 
   const app = new Application<TurnState>({
     adapter,
-    storage: new StoreStorage(ctx.store),
+    // No storage: the bot keeps nothing in teams-ai's turn state (every fact is a document of its
+    // own in the store), so a turn reads no state and writes none.
     ...(config.auth ? { botAppId: config.auth.appId } : {}),
     removeRecipientMention: true,
     startTypingTimer: false,
