@@ -18,7 +18,7 @@ import { feedbackFeature, interventionEffects, registerFeedbackJobs, startFeedba
 import type { Feature } from './app/routes.js';
 import { systemClock, type Clock, type Jobs, type Messenger, type Store } from './ports.js';
 import { InProcessJobs, openJobs } from './jobs/index.js';
-import { OutboxService } from './app/outbox-service.js';
+import { NOTICE_JOB, OutboxService } from './app/outbox-service.js';
 import { escalationFeature, registerEscalations, startEscalations } from './app/escalation.js';
 import { DEFAULT_ESCALATION_RULES, EscalationRulesError, loadEscalationRules, type EscalationRules } from './domain/escalation.js';
 import { nl } from './i18n/nl.js';
@@ -84,6 +84,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   let outbox: OutboxService | undefined;
   const jobsCommon = {
     log: log.child({ component: 'jobs' }),
+    // Only notice delivery talks to Teams; reminders and evaluations enqueue notices.
+    pacedTypes: [NOTICE_JOB],
     onFailed: (job: Parameters<OutboxService['onJobFailed']>[0], reason: string) => outbox?.onJobFailed(job, reason),
   };
   const jobs: Jobs =

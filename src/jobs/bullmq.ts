@@ -9,6 +9,7 @@ import {
   DEFAULT_MAX_ATTEMPTS,
   errorMessage,
   isJobOutcome,
+  pacedPredicate,
   TEAMS_TENANT_LIMIT,
 } from './in-process.js';
 
@@ -71,7 +72,10 @@ export class BullMqJobs implements Jobs {
   readonly kind = 'bullmq' as const;
 
   private readonly options: BullMqJobsOptions;
+  /** The paced queue (its worker has the limiter) and, when only some types are paced, the rest. */
   private readonly queue: Queue<JobData, void, string>;
+  private readonly unpacedQueue: Queue<JobData, void, string> | undefined;
+  private readonly paced: (type: string) => boolean;
   private readonly queueName: string;
   private readonly prefix: string;
   private readonly clock: Clock;
@@ -80,7 +84,7 @@ export class BullMqJobs implements Jobs {
   private readonly onFailed: OnJobFailed | undefined;
   private readonly log: JobsLog;
   private readonly handlers = new Map<string, JobHandler>();
-  private worker: Worker<JobData, void, string> | undefined;
+  private workers: Worker<JobData, void, string>[] = [];
   private state: 'created' | 'started' | 'stopped' = 'created';
   private stopped: Promise<void> | undefined;
 
@@ -96,11 +100,19 @@ export class BullMqJobs implements Jobs {
     this.log = options.log ?? silentLog;
     // The producer side keeps ioredis' default retries per request: an enqueue while Redis is down
     // rejects (the use case reports it) instead of hanging.
-    this.queue = new Queue<JobData, void, string>(this.queueName, {
-      connection: { url: options.redisUrl },
-      prefix: this.prefix,
-    });
-    this.queue.on('error', (error) => this.log.error({ err: error }, 'jobs: queue connection error'));
+    const queue = (name: string) => {
+      const q = new Queue<JobData, void, string>(name, { connection: { url: options.redisUrl }, prefix: this.prefix });
+      q.on('error', (error) => this.log.error({ err: error }, 'jobs: queue connection error'));
+      return q;
+    };
+    this.queue = queue(this.queueName);
+    this.paced = pacedPredicate(options.pacedTypes);
+    // BullMQ's limiter is per queue: unpaced types get a queue of their own, without one.
+    this.unpacedQueue = options.pacedTypes === undefined ? undefined : queue(`${this.queueName}-unpaced`);
+  }
+
+  private queueFor(type: string): Queue<JobData, void, string> {
+    return this.unpacedQueue && !this.paced(type) ? this.unpacedQueue : this.queue;
   }
 
   async enqueue(spec: JobSpec): Promise<{ enqueued: boolean }> {
@@ -130,14 +142,14 @@ export class BullMqJobs implements Jobs {
   private async addOnce(spec: JobSpec, jobId: string): Promise<{ ours: boolean; stored?: Job<JobData, void, string> }> {
     const enqueueId = randomUUID();
     await this.add(spec, jobId, enqueueId);
-    const stored = await this.queue.getJob(jobId);
+    const stored = await this.queueFor(spec.type).getJob(jobId);
     if (stored === undefined || stored.data?.enqueueId === enqueueId) return { ours: true };
     return { ours: false, stored };
   }
 
   private async add(spec: JobSpec, jobId: string, enqueueId: string): Promise<void> {
     const runAt = spec.runAt ? spec.runAt.getTime() : this.clock.now().getTime();
-    await this.queue.add(
+    await this.queueFor(spec.type).add(
       spec.type,
       { id: spec.id, payload: spec.payload, enqueueId },
       {
@@ -152,7 +164,9 @@ export class BullMqJobs implements Jobs {
 
   async cancel(id: string): Promise<boolean> {
     if (typeof id !== 'string') throw new TypeError('cancel: id must be a string');
-    const job = await this.queue.getJob(toBullMqId(id));
+    // The id does not say its type: look in both queues.
+    const found = await Promise.all([this.queue, this.unpacedQueue].map((q) => q?.getJob(toBullMqId(id))));
+    const job = found.find((j) => j !== undefined);
     if (!job) return false;
     if (!CANCELLABLE_STATES.has(await job.getState())) return false;
     try {
@@ -174,33 +188,36 @@ export class BullMqJobs implements Jobs {
     if (this.state !== 'created') throw new Error(`BullMqJobs.start: already ${this.state}`);
     this.state = 'started';
     const limiter = this.options.limiter ?? TEAMS_TENANT_LIMIT;
-    const worker = new Worker<JobData, void, string>(this.queueName, (job, token) => this.process(job, token), {
-      // Blocking commands must wait for Redis to come back rather than fail: BullMQ requires null here.
-      connection: { url: this.options.redisUrl, maxRetriesPerRequest: null },
-      prefix: this.prefix,
-      concurrency: positiveInteger(this.options.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency'),
-      // Stored in Redis, so the pace holds over all bot instances: Teams counts per bot per tenant.
-      limiter: { max: limiter.max, duration: limiter.durationMs },
-      // Our own attempt budget decides when an interrupted job gives up (see process()).
-      maxStalledCount: this.maxAttempts,
-      ...(this.options.lockDurationMs !== undefined ? { lockDuration: this.options.lockDurationMs } : {}),
-    });
-    worker.on('failed', (job, error) => {
-      if (!job) return;
-      this.log.warn({ jobId: job.data.id, type: job.name, attempt: job.attemptsStarted }, 'jobs: job failed');
-      this.reportFailed(toRun(job), error.message);
-    });
-    worker.on('error', (error) => this.log.error({ err: error }, 'jobs: worker error'));
-    this.worker = worker;
-    await worker.waitUntilReady();
+    const worker = (name: string, paced: boolean) => {
+      const w = new Worker<JobData, void, string>(name, (job, token) => this.process(job, token), {
+        // Blocking commands must wait for Redis to come back rather than fail: BullMQ requires null here.
+        connection: { url: this.options.redisUrl, maxRetriesPerRequest: null },
+        prefix: this.prefix,
+        concurrency: positiveInteger(this.options.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency'),
+        // Stored in Redis, so the pace holds over all bot instances: Teams counts per bot per tenant.
+        ...(paced ? { limiter: { max: limiter.max, duration: limiter.durationMs } } : {}),
+        // Our own attempt budget decides when an interrupted job gives up (see process()).
+        maxStalledCount: this.maxAttempts,
+        ...(this.options.lockDurationMs !== undefined ? { lockDuration: this.options.lockDurationMs } : {}),
+      });
+      w.on('failed', (job, error) => {
+        if (!job) return;
+        this.log.warn({ jobId: job.data.id, type: job.name, attempt: job.attemptsStarted }, 'jobs: job failed');
+        this.reportFailed(toRun(job), error.message);
+      });
+      w.on('error', (error) => this.log.error({ err: error }, 'jobs: worker error'));
+      return w;
+    };
+    this.workers = [worker(this.queueName, true), ...(this.unpacedQueue ? [worker(this.unpacedQueue.name, false)] : [])];
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
   }
 
   async stop(): Promise<void> {
     this.stopped ??= (async () => {
       this.state = 'stopped';
       // close() without force waits for the running jobs.
-      await this.worker?.close();
-      await this.queue.close();
+      await Promise.all(this.workers.map((w) => w.close()));
+      await Promise.all([this.queue.close(), this.unpacedQueue?.close()]);
     })();
     return this.stopped;
   }

@@ -118,6 +118,7 @@ export class InProcessJobs implements Jobs {
   private readonly backoff: BackoffStrategy;
   private readonly slots: Slots;
   private readonly limiter: SlidingWindowLimiter;
+  private readonly paced: (type: string) => boolean;
   private readonly onFailed: OnJobFailed | undefined;
   private readonly log: JobsLog;
   /** Written into leases, so a log line tells which scheduler holds a job. */
@@ -139,6 +140,7 @@ export class InProcessJobs implements Jobs {
     this.backoff = backoffStrategy(options.backoff);
     this.slots = new Slots(positiveInteger(options.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency'));
     this.limiter = new SlidingWindowLimiter(options.limiter ?? TEAMS_TENANT_LIMIT);
+    this.paced = pacedPredicate(options.pacedTypes);
     this.onFailed = options.onFailed;
     this.log = options.log ?? silentLog;
   }
@@ -368,7 +370,7 @@ export class InProcessJobs implements Jobs {
     const lease = this.keepLease(claim);
     let result: RunResult;
     try {
-      await this.limiter.take();
+      if (this.paced(doc.type)) await this.limiter.take();
       const handler = this.handlers.get(doc.type);
       if (!handler) throw new Error(`no handler registered for job type "${doc.type}"`);
       const outcome: unknown = await handler(run);
@@ -510,6 +512,13 @@ function jobKey(id: string): string {
 }
 
 /** Rejects malformed specs before anything is written, the same way in both adapters. */
+/** Which types the limiter paces: the listed ones, or every type when there is no list. */
+export function pacedPredicate(types: readonly string[] | undefined): (type: string) => boolean {
+  if (types === undefined) return () => true;
+  const set = new Set(types);
+  return (type) => set.has(type);
+}
+
 export function assertJobSpec(spec: JobSpec): void {
   if (spec === null || typeof spec !== 'object') throw new TypeError('enqueue: spec must be an object');
   if (typeof spec.id !== 'string' || spec.id === '') throw new TypeError('enqueue: id must be a non-empty string');

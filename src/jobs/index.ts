@@ -34,6 +34,12 @@ export interface CommonJobsOptions {
   concurrency?: number;
   /** Default 50 per second: Teams' limit per bot per tenant. */
   limiter?: RateLimit;
+  /**
+   * The job types whose runs `limiter` paces: those that call Teams (default: every type). Other
+   * work — evaluating the rules after a burst of signals — must not queue up in front of the
+   * notices and eat their share of Teams' limit.
+   */
+  pacedTypes?: readonly string[];
   onFailed?: OnJobFailed;
   log?: JobsLog;
 }

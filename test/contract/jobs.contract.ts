@@ -28,6 +28,8 @@ export interface JobsFixtureOptions {
   backoff: BackoffOptions;
   /** Pacing (Teams: 50 runs per second per tenant); only the pacing test sets a small one. */
   limiter?: RateLimit;
+  /** The types the limiter paces (default: all). */
+  pacedTypes?: readonly string[];
   /** Must be passed to every adapter instance the fixture creates. */
   onFailed: OnJobFailed;
 }
@@ -86,7 +88,7 @@ export function jobsContract(name: string, make: (options: JobsFixtureOptions) =
       fixture = undefined;
     });
 
-    async function setup(extra: { limiter?: RateLimit } = {}): Promise<JobsFixture> {
+    async function setup(extra: { limiter?: RateLimit; pacedTypes?: readonly string[] } = {}): Promise<JobsFixture> {
       failures = [];
       fixture = await make({
         maxAttempts: CONTRACT_MAX_ATTEMPTS,
@@ -201,6 +203,35 @@ export function jobsContract(name: string, make: (options: JobsFixtureOptions) =
         for (const span of spans) expect(span).toBeGreaterThanOrEqual(limit.durationMs - SLACK_MS);
         // And the limiter does not simply serialise everything: the first `max` start together.
         expect(starts[limit.max - 1]! - starts[0]!).toBeLessThan(limit.durationMs / 2);
+        expect(failures).toEqual([]);
+      });
+
+      it('only the paced types wait for the limiter: a burst of other work does not hold up the notices', async () => {
+        const limit: RateLimit = { max: 2, durationMs: 1_000 };
+        const fx = await setup({ limiter: limit, pacedTypes: ['notice'] });
+        const starts: Record<string, number[]> = { notice: [], evaluate: [] };
+        for (const type of ['notice', 'evaluate']) {
+          fx.jobs.register(type, async () => {
+            starts[type]!.push(performance.now());
+            return { status: 'done' };
+          });
+        }
+        await fx.jobs.start();
+        const t0 = performance.now();
+        for (let i = 0; i < 6; i++) {
+          await fx.jobs.enqueue({ id: `evaluate-${i}`, type: 'evaluate', payload: {} });
+          await fx.jobs.enqueue({ id: `notice-${i}`, type: 'notice', payload: {} });
+        }
+        // A delayed unpaced job can be cancelled like any other.
+        await fx.jobs.enqueue({ id: 'evaluate-later', type: 'evaluate', payload: {}, runAt: inMs(fx, 60_000) });
+        expect(await fx.jobs.cancel('evaluate-later')).toBe(true);
+        await fx.advance(0);
+        await vi.waitFor(() => expect(starts.notice).toHaveLength(6), { timeout: 15_000, interval: 20 });
+        expect(starts.evaluate).toHaveLength(6);
+        // Six notices at two per second span at least two windows; the evaluations did not wait for them.
+        expect(Math.max(...starts.notice) - Math.min(...starts.notice)).toBeGreaterThanOrEqual(2 * limit.durationMs - 100);
+        expect(Math.max(...starts.evaluate) - t0).toBeLessThan(limit.durationMs);
+        await fx.advance(100);
         expect(failures).toEqual([]);
       });
     });
