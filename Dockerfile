@@ -23,7 +23,10 @@ COPY config ./config
 # The code stays root-owned and read-only for the bot; it writes only to DATA_DIR (embedded store,
 # large audit exports).
 RUN mkdir -p /app/data && chown node:node /app/data
+# NODE_OPTIONS: the heap limit `npm start` sets (docs/RELIABILITY.md, finding 5); raise it with
+# `docker run -e NODE_OPTIONS=--max-old-space-size=…` for a large embedded store.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-old-space-size=512 \
     HOST=0.0.0.0 \
     PORT=3978 \
     DATA_DIR=/app/data

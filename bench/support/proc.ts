@@ -139,7 +139,15 @@ export interface BotEnv {
   extra?: Record<string, string>;
 }
 
-/** The bot as `npm start` runs it: `node --import tsx src/main.ts` with the given environment. */
+/** The NODE_OPTIONS `npm start` sets by default (its heap limit), read from package.json. */
+const NPM_START_NODE_OPTIONS = (() => {
+  const start: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
+  const found = /^NODE_OPTIONS="([^"$]*?)\s*\$\{NODE_OPTIONS:-\}"/.exec(start);
+  if (!found) throw new Error(`bench: cannot read the NODE_OPTIONS of npm start from: ${start}`);
+  return found[1]!;
+})();
+
+/** The bot as `npm start` runs it: `node --import tsx src/main.ts` with the given environment and NODE_OPTIONS. */
 export function startBotProcess(name: string, env: BotEnv, logFile: string): Promise<NodeChild> {
   return startNode({
     name,
@@ -161,8 +169,9 @@ export function startBotProcess(name: string, env: BotEnv, logFile: string): Pro
       MICROSOFT_APP_TENANT_ID: '',
       LOG_LEVEL: env.logLevel ?? 'info',
       RATE_LIMIT_PER_MINUTE: String(env.rateLimitPerMinute ?? 0),
-      // For investigations only, e.g. BOT_NODE_OPTIONS=--max-old-space-size=128 npm run drills.
-      ...(process.env.BOT_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BOT_NODE_OPTIONS } : {}),
+      // The heap limit `npm start` sets (package.json); BOT_NODE_OPTIONS replaces it, for
+      // investigations, e.g. BOT_NODE_OPTIONS=--max-old-space-size=128 npm run drills.
+      NODE_OPTIONS: process.env.BOT_NODE_OPTIONS ?? NPM_START_NODE_OPTIONS,
       ...env.extra,
     },
   });

@@ -209,10 +209,10 @@ export function jobsContract(name: string, make: (options: JobsFixtureOptions) =
       it('only the paced types wait for the limiter: a burst of other work does not hold up the notices', async () => {
         const limit: RateLimit = { max: 2, durationMs: 1_000 };
         const fx = await setup({ limiter: limit, pacedTypes: ['notice'] });
-        const starts: Record<string, number[]> = { notice: [], evaluate: [] };
-        for (const type of ['notice', 'evaluate']) {
+        const starts: { notice: number[]; evaluate: number[] } = { notice: [], evaluate: [] };
+        for (const type of ['notice', 'evaluate'] as const) {
           fx.jobs.register(type, async () => {
-            starts[type]!.push(performance.now());
+            starts[type].push(performance.now());
             return { status: 'done' };
           });
         }
