@@ -24,11 +24,12 @@ import { keys, openPassOnForm, openSignalForm, passOnCase, submitSignal } from '
 import { actorFromDirectory, type Actor } from '../../src/domain/actor.js';
 import { loadDirectory } from '../../src/domain/directory.js';
 import { DEFAULT_ESCALATION_RULES, type EscalationRules } from '../../src/domain/escalation.js';
-import { localDateString, localTimeString, type Case } from '../../src/domain/signal.js';
+import type { Case } from '../../src/domain/signal.js';
 import { InProcessJobs } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/log.js';
 import type { AdaptiveCard, DeliveryResult, Messenger, OutgoingMessage } from '../../src/ports.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
+import { signalForm } from '../support/signal-form.js';
 
 /**
  * Evaluation, de-duplication, re-arming and the notice actions, on the real signals use cases, the
@@ -159,20 +160,7 @@ async function report(w: World, userId: string, over: Record<string, unknown> = 
   const a = actor(userId);
   const cardId = cardIdOf(await openSignalForm(w.ctx, a), 'signal.submit');
   const observed = new Date(w.ctx.clock.now().getTime() - 60 * 60_000);
-  const result = await submitSignal(w.ctx, a, {
-    cardId,
-    kind: 'overlast',
-    district: 'crabbehof',
-    location: 'Sumatraplein',
-    observedDate: localDateString(observed, TZ),
-    observedTime: localTimeString(observed, TZ),
-    categories: 'geluid',
-    severity: 'middel',
-    subject: 'locatie',
-    source: 'eigen-waarneming',
-    description: 'Harde muziek bij de speeltuin.',
-    ...over,
-  });
+  const result = await submitSignal(w.ctx, a, { cardId, ...signalForm(observed, over) });
   if (result.outcome !== 'created') throw new Error(`signal not stored: ${result.outcome}`);
   return { caseRef: result.caseRef, signalRef: result.signalRef };
 }
