@@ -212,10 +212,10 @@ async function recentScores(ctx: AppContext, index: string, from: Date, to: Date
   return entries.map((e) => new Date(e.score));
 }
 
-/** The number of scores in [from, to] and the most recent of them, read together. */
+/** The number of scores in [from, to] and the most recent of them, in one question to the store. */
 async function countAndRecent(ctx: AppContext, index: string, from: Date, to: Date, limit = MAX_SHOWN_DATES): Promise<{ count: number; recent: Date[] }> {
-  const [count, recent] = await Promise.all([ctx.store.count(index, from.getTime(), to.getTime()), recentScores(ctx, index, from, to, limit)]);
-  return { count, recent };
+  const [summary] = await ctx.store.summarise([{ index, min: from.getTime(), max: to.getTime(), latest: limit }]);
+  return { count: summary!.count, recent: summary!.latest.map((e) => new Date(e.score)) };
 }
 
 /** Users behind symbolic recipients, each checked against the access policy for this case. */
