@@ -511,7 +511,6 @@ function jobKey(id: string): string {
   return `${JOB_KEY_PREFIX}${id}`;
 }
 
-/** Rejects malformed specs before anything is written, the same way in both adapters. */
 /** Which types the limiter paces: the listed ones, or every type when there is no list. */
 export function pacedPredicate(types: readonly string[] | undefined): (type: string) => boolean {
   if (types === undefined) return () => true;
@@ -519,6 +518,7 @@ export function pacedPredicate(types: readonly string[] | undefined): (type: str
   return (type) => set.has(type);
 }
 
+/** Rejects malformed specs before anything is written, the same way in both adapters. */
 export function assertJobSpec(spec: JobSpec): void {
   if (spec === null || typeof spec !== 'object') throw new TypeError('enqueue: spec must be an object');
   if (typeof spec.id !== 'string' || spec.id === '') throw new TypeError('enqueue: id must be a non-empty string');

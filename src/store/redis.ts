@@ -140,7 +140,7 @@ return out
 
 type CommitReply = [0, number] | [1, (number | string)[]];
 
-interface WithCommitScript {
+interface WithScripts {
   ovbCommit(numberOfKeys: number, keys: string[], args: string[]): Promise<CommitReply>;
   ovbGetMany(numberOfKeys: number, keys: string[]): Promise<(string | null)[]>;
   ovbSummarise(numberOfKeys: number, keys: string[], args: string[]): Promise<[number, string[]][]>;
@@ -197,7 +197,7 @@ export class RedisStore implements Store {
     if (keys.length === 0) return [];
     // One script: the answers are one consistent snapshot, as in the embedded store.
     const docKeys = keys.map((key) => this.docKey(key));
-    const flat = await (this.client as unknown as WithCommitScript).ovbGetMany(docKeys.length, docKeys);
+    const flat = await (this.client as unknown as WithScripts).ovbGetMany(docKeys.length, docKeys);
     const out: (Versioned<T> | undefined)[] = new Array(keys.length);
     // A missing field comes back as nil; in a Lua array that can also shorten the reply.
     for (let i = 0; i < keys.length; i++) out[i] = toVersioned<T>(flat[2 * i] ?? null, flat[2 * i + 1] ?? null);
@@ -239,7 +239,7 @@ export class RedisStore implements Store {
     if (checked.length === 0) return [];
     const keys = checked.map((q) => this.indexKey(q.index));
     const args = checked.flatMap((q) => [scoreBound(q.min), scoreBound(q.max), String(q.latest)]);
-    const reply = await (this.client as unknown as WithCommitScript).ovbSummarise(keys.length, keys, args);
+    const reply = await (this.client as unknown as WithScripts).ovbSummarise(keys.length, keys, args);
     return reply.map(([count, flat]) => {
       const latest: IndexEntry[] = [];
       for (let i = 0; i + 1 < flat.length; i += 2) latest.push({ member: flat[i]!, score: parseScore(flat[i + 1]!) });
@@ -317,7 +317,7 @@ export class RedisStore implements Store {
       }
     }
 
-    const reply = await (this.client as unknown as WithCommitScript).ovbCommit(keys.length, keys, args);
+    const reply = await (this.client as unknown as WithScripts).ovbCommit(keys.length, keys, args);
     if (reply[0] === 0) return { ok: false, conflict: opKey(prepared[reply[1] - 1]) };
     const etags = new Map<string, string>();
     const pairs = reply[1];

@@ -103,7 +103,7 @@ describe('attack suite: /api/messages under malformed, forged, replayed, oversiz
 
   beforeAll(async () => {
     h = await startHarness({ RATE_LIMIT_PER_MINUTE: '0' });
-    // Record every write from now on (the store object is shared by the bot, jobs and turn state).
+    // Record every write from now on (the store object is shared by the bot and the jobs).
     const store = h.bot.ctx.store;
     const commit = store.commit.bind(store);
     store.commit = async (ops) => {
@@ -261,15 +261,14 @@ describe('attack suite: /api/messages under malformed, forged, replayed, oversiz
     expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
     expect((await fetch(`${h.bot.url}/healthz`)).status).toBe(200);
 
-    // 0 unauthorised writes: during the attack the store only got audit entries, turn state, the
-    // attackers' own conversation references and cards issued to the attackers themselves — never a
+    // 0 unauthorised writes: during the attack the store only got audit entries, the attackers'
+    // own conversation references and cards issued to the attackers themselves — never a
     // write to anything that existed before, never an entity, index or other log.
     const seededKeys = new Set(recorded.filter((r) => r.phase === 'seed' && 'key' in r.op).map((r) => (r.op as { key: string }).key));
     const attack = recorded.filter((r) => r.phase === 'attack').map((r) => r.op);
     const unauthorised = attack.filter((op) => {
       if (op.op === 'append') return op.log !== AUDIT_LOG;
       if (op.op !== 'put' && op.op !== 'delete') return true; // index writes
-      if (op.key.startsWith('turnstate:')) return false;
       if (op.key.startsWith('conv:')) return !KNOWN_ATTACKERS.includes(op.key.slice('conv:'.length));
       if (/^[a-z-]*form:/.test(op.key)) {
         const owner = (op as { value?: { userId?: unknown } }).value?.userId;
