@@ -65,6 +65,9 @@ const PENDING_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-ch
 const CANCELLABLE_STATES = new Set(['waiting', 'delayed', 'prioritized', 'paused']);
 
 const DEFAULT_KEEP_FAILED_MS = 30 * 24 * 60 * 60_000;
+/** BullMQ priorities on the paced queue (lower runs first). */
+const RETRY_PRIORITY = 1;
+const FRESH_PRIORITY = 2;
 
 const silentLog: JobsLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -149,7 +152,8 @@ export class BullMqJobs implements Jobs {
 
   private async add(spec: JobSpec, jobId: string, enqueueId: string): Promise<void> {
     const runAt = spec.runAt ? spec.runAt.getTime() : this.clock.now().getTime();
-    await this.queueFor(spec.type).add(
+    const queue = this.queueFor(spec.type);
+    await queue.add(
       spec.type,
       { id: spec.id, payload: spec.payload, enqueueId },
       {
@@ -157,6 +161,8 @@ export class BullMqJobs implements Jobs {
         delay: Math.max(0, runAt - this.clock.now().getTime()),
         attempts: 1,
         removeOnComplete: true,
+        // On the paced queue a retry goes before fresh jobs (see process()); that takes priorities.
+        ...(queue === this.queue ? { priority: FRESH_PRIORITY } : {}),
         removeOnFail: { age: Math.ceil((this.options.keepFailedForMs ?? DEFAULT_KEEP_FAILED_MS) / 1000) },
       },
     );
@@ -248,6 +254,10 @@ export class BullMqJobs implements Jobs {
     if (run.attempt >= this.maxAttempts) throw new UnrecoverableError(reason);
     this.log.info({ jobId: run.id, type: run.type, attempt: run.attempt, delayMs }, 'jobs: run will be retried');
     try {
+      // A notice retried after a 429 has waited longest: when its Retry-After is over it goes before
+      // the fresh notices (BullMQ would put it behind all of them), so a burst does not end with a
+      // chain of retries that each waited for the whole queue.
+      if (job.queueName === this.queue.name && job.priority !== RETRY_PRIORITY) await job.changePriority({ priority: RETRY_PRIORITY });
       await job.moveToDelayed(Date.now() + delayMs, token);
     } catch (error) {
       // Not failing the job for a hiccup: without the move it stays active, its lock expires and

@@ -113,6 +113,22 @@ describe('BullMqJobs', () => {
     }
   });
 
+  it('a notice retried after a throttle goes before the fresh ones once its delay is over', async () => {
+    // Two runs a second: eight fresh notices take four seconds; the first one is throttled once.
+    const { jobs } = jobsWithPrefix({ limiter: { max: 2, durationMs: 1_000 }, pacedTypes: ['notice'], concurrency: 1 });
+    const runs: string[] = [];
+    jobs.register('notice', async (run) => {
+      runs.push(`${run.id}#${run.attempt}`);
+      return run.id === 'n0' && run.attempt === 1 ? { status: 'retry', delayMs: 200, reason: '429' } : { status: 'done' };
+    });
+    await jobs.start();
+    for (let i = 0; i < 8; i++) await jobs.enqueue({ id: `n${i}`, type: 'notice', payload: {} });
+    await vi.waitFor(() => expect(runs).toHaveLength(9), { timeout: 15_000, interval: 50 });
+    // BullMQ alone would put the retry behind every waiting notice (last); here it is among the first few.
+    expect(runs.indexOf('n0#2')).toBeLessThan(5);
+    expect(runs.filter((r) => r.endsWith('#1'))).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7'].map((id) => `${id}#1`));
+  });
+
   it('maps port ids one-to-one onto ids BullMQ accepts', () => {
     const ids = ['42', 'a:b', 'a%3Ab', 'a%253Ab', '', ':'];
     const mapped = ids.map(toBullMqId);
