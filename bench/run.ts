@@ -12,7 +12,7 @@ import { connectorClient } from './support/connector.js';
 import { benchContext, issueCards, prepareCase, REPORTERS, signalInputs, WIJKMANAGER, type IssuedCard } from './support/data.js';
 import { runLoad, type LoadResult } from './support/load.js';
 import { ROOT, startBotProcess, startNode, type NodeChild } from './support/proc.js';
-import { runEscalationBenchmarks, type Figure } from './support/escalation-bench.js';
+import { ESCALATION_PARTS, runEscalationBenchmarks, type Figure } from './support/escalation-bench.js';
 
 /**
  * `npm run bench`: Overlastbot (embedded store, then Redis) against a bare teams-ai echo bot on the
@@ -38,6 +38,8 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string', default: 'info' },
     'signals-1m': { type: 'string', default: '1000000' },
     notices: { type: 'string', default: '1000' },
+    /** Which escalation benchmarks to run: rules, notices-embedded, notices-redis. */
+    escalation: { type: 'string', default: ESCALATION_PARTS.join(',') },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
@@ -253,7 +255,7 @@ async function main(): Promise<void> {
   // --- escalation benchmarks ---------------------------------------------------------------------
   let escalation: Figure[] = [];
   if (ONLY.has('escalation')) {
-    escalation = await runEscalationBenchmarks({ tmp, signals: Number(args['signals-1m']), notices: Number(args.notices), log });
+    escalation = await runEscalationBenchmarks({ tmp, signals: Number(args['signals-1m']), notices: Number(args.notices), parts: args.escalation!.split(','), log });
   }
 
   // --- report ------------------------------------------------------------------------------------

@@ -104,6 +104,9 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   registerRetentionJobs(ctx, { months: config.retentionMonths });
   const http = createHttpServer({ handleMessage: bot.handle, store, log, maxBodyBytes: config.maxBodyBytes });
   const { port, url } = await http.listen(config.port, config.host);
+  // Pending notices whose job was lost (a crash between commit and enqueue), re-queued before the
+  // workers start: every job that exists is still there, so none is queued twice.
+  await outbox.recover();
   await jobs.start();
   await startEscalations(ctx, { rules });
   await startFeedback(ctx);

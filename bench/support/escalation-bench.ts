@@ -43,15 +43,20 @@ export interface EscalationBenchOptions {
   signals: number;
   notices: number;
   log: (line: string) => void;
-  /** Which store modes deliver the notices (default both). */
-  noticeModes?: ('embedded' | 'redis')[];
+  /** Which parts to run (default all): `rules`, `notices-embedded`, `notices-redis`. */
+  parts?: readonly string[];
 }
+
+export const ESCALATION_PARTS = ['rules', 'notices-embedded', 'notices-redis'] as const;
 
 export async function runEscalationBenchmarks(options: EscalationBenchOptions): Promise<Figure[]> {
   const figures: Figure[] = [];
   options.log('\n## Escalation benchmarks');
-  figures.push(...(await ruleCheckBenchmark(options)));
-  for (const mode of options.noticeModes ?? ['embedded', 'redis']) figures.push(...(await noticeBenchmark(options, mode)));
+  const parts = new Set(options.parts ?? ESCALATION_PARTS);
+  if (parts.has('rules')) figures.push(...(await ruleCheckBenchmark(options)));
+  for (const mode of ['embedded', 'redis'] as const) {
+    if (parts.has(`notices-${mode}`)) figures.push(...(await noticeBenchmark(options, mode)));
+  }
   return figures;
 }
 

@@ -34,7 +34,7 @@ import type { AdaptiveCard, JobRun, OutgoingMessage, Versioned, WriteOp } from '
 import { auditDecision, auditOp } from './audit.js';
 import type { AppContext } from './context.js';
 import { ESCALATION_EVALUATE_JOB, escalationTriggerSchema, evaluateEscalations, type EscalationTrigger } from './escalation-trigger.js';
-import type { Notice, SettledNotice } from './outbox.js';
+import { RECOVER_GRACE_MS, type Notice, type SettledNotice } from './outbox.js';
 import type { CardActionResult, Feature } from './routes.js';
 import { indexes, keys } from './signals.js';
 import { batchingReads } from './batching-reads.js';
@@ -703,8 +703,8 @@ export async function sweep(ctx: AppContext, setup: EscalationSetup): Promise<vo
   const pending = await ctx.store.range(indexes.passOnPending, -Infinity, Infinity, { limit: 10_000 });
   for (const { member } of pending) await evaluatePassOn(ctx, setup, member);
 
-  const recover = (ctx.outbox as { recover?: () => Promise<number> }).recover;
-  if (recover) await recover.call(ctx.outbox);
+  const recover = (ctx.outbox as { recover?: (options: { graceMs: number }) => Promise<number> }).recover;
+  if (recover) await recover.call(ctx.outbox, { graceMs: RECOVER_GRACE_MS });
 }
 
 // --- jobs -------------------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ import type { Notice, NoticeRef, NoticeStatus, Outbox, SettledNotice } from './o
  *   and a notice that is no longer pending is never sent again. The remaining window is a crash
  *   after Teams accepted the message and before the outcome was written: then it is sent again
  *   (Bot Connector has no idempotency key). Pending notices whose job was lost (crash between the
- *   commit and the enqueue) are re-queued by `recover()`, which runs at start and with every sweep;
+ *   commit and the enqueue) are re-queued by `recover()`, which runs at start (before the workers)
+ *   and with every sweep (for notices due at least a minute ago);
  * - Teams' answers are classified (`classifyDelivery`): 429/412/502/503/504 and network faults are
  *   retried honouring Retry-After, else with jittered exponential backoff, at most `maxAttempts`
  *   runs; 403 (blocked, MessageWritesBlocked) and 404 fail at once. A failure is recorded with its
@@ -364,9 +365,16 @@ export class OutboxService implements Outbox {
     return requeued;
   }
 
-  /** Re-queues pending notices (idempotent: a job that exists is not duplicated). Returns how many. */
-  async recover(): Promise<number> {
-    const pending = await this.store.range(noticeIndexes.pending, -Infinity, Infinity, { limit: RECOVER_BATCH });
+  /**
+   * Re-queues pending notices whose job was lost (idempotent: a job that exists is not duplicated).
+   * Returns how many. `graceMs` skips notices due less than that long ago: while the workers run,
+   * a notice delivered between this read and its enqueue would otherwise get a job again — a run
+   * that sends nothing but still takes a slot of the 50/s limiter. The start-up recovery runs
+   * before the workers start and needs no grace; the periodic sweep passes `RECOVER_GRACE_MS` (src/app/outbox.ts).
+   */
+  async recover(options: { graceMs?: number } = {}): Promise<number> {
+    const before = this.clock.now().getTime() - Math.max(0, options.graceMs ?? 0);
+    const pending = await this.store.range(noticeIndexes.pending, -Infinity, before, { limit: RECOVER_BATCH });
     const docs = await this.store.getMany<NoticeDocument>(pending.map((p) => noticeKeys.notice(p.member)));
     let enqueued = 0;
     for (const [i, d] of docs.entries()) {

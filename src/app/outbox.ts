@@ -71,3 +71,6 @@ export interface Outbox {
    */
   stage?(notices: readonly Notice[]): { ops: WriteOp[]; dispatch(): Promise<void> };
 }
+
+/** The periodic sweep's recovery leaves notices due less than this long ago alone (OutboxService.recover). */
+export const RECOVER_GRACE_MS = 60_000;

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/app/context.js';
 import { conversationKey, saveConversation } from '../../src/app/conversations.js';
 import { ConversationPacer, OutboxService, SharedConversationPacer, classifyDelivery, noticeIndexes } from '../../src/app/outbox-service.js';
-import type { Notice, SettledNotice } from '../../src/app/outbox.js';
+import { RECOVER_GRACE_MS, type Notice, type SettledNotice } from '../../src/app/outbox.js';
 import { loadDirectory } from '../../src/domain/directory.js';
 import { InProcessJobs } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/log.js';
@@ -193,6 +193,19 @@ describe('outbox: delivery exactly once', () => {
     expect(to(w, WM)).toHaveLength(0);
     expect(await w.outbox.recover()).toBe(1);
     expect(await w.outbox.recover()).toBe(0);
+    await w.run();
+    expect(to(w, WM)).toHaveLength(1);
+  });
+
+  it("the sweep's recovery leaves a notice due less than a minute ago to its own job; later it recovers it", async () => {
+    const w = await world();
+    await withConversations(w, WM);
+    const staged = w.outbox.stage([notice()]);
+    expect((await w.store.commit(staged.ops)).ok).toBe(true);
+    // While the workers run, a notice this fresh may be in flight: a new job for it would be a wasted run.
+    expect(await w.outbox.recover({ graceMs: RECOVER_GRACE_MS })).toBe(0);
+    w.advance(RECOVER_GRACE_MS);
+    expect(await w.outbox.recover({ graceMs: RECOVER_GRACE_MS })).toBe(1);
     await w.run();
     expect(to(w, WM)).toHaveLength(1);
   });
