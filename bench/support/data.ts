@@ -33,14 +33,22 @@ export function actor(ctx: AppContext, userId: string): Actor {
   return a;
 }
 
+let amsterdamFormat: Intl.DateTimeFormat | undefined;
+
 /** Date and time as the form's Input.Date / Input.Time give them, in Amsterdam, `offsetMinutes` from now. */
 export function amsterdam(offsetMinutes = -60): { date: string; time: string } {
   const d = new Date(Date.now() + offsetMinutes * 60_000);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-      .formatToParts(d)
-      .map((p) => [p.type, p.value]),
-  );
+  // One formatter: building an Intl.DateTimeFormat costs a tenth of a millisecond or more.
+  amsterdamFormat ??= new Intl.DateTimeFormat('en-CA', {
+    timeZone: TIME_ZONE,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  const parts = Object.fromEntries(amsterdamFormat.formatToParts(d).map((p) => [p.type, p.value]));
   return { date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}` };
 }
 
