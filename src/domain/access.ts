@@ -182,11 +182,14 @@ function municipalFor(actor: Actor, district: string): boolean {
 
 /**
  * Whether the actor takes part in the process for their organisation, so that what their
- * organisation reported or directs is theirs to see: partners and the municipality's roles. The
+ * organisation reported or directs (in `district`) is theirs to see: partners, and the
+ * municipality's roles where they work — a wijkmanager for their own districts only, not for every
+ * case a municipal colleague (say, an enforcement officer) reported elsewhere in the city. The
  * beheerder runs the bot and sees no case data through the municipality's involvement.
  */
-function actsFor(actor: Actor, organisation: string): boolean {
-  return actor.organisation.id === organisation && (hasRole(actor, 'partner') || isMunicipalRole(actor));
+function actsFor(actor: Actor, organisation: string, district: string): boolean {
+  if (actor.organisation.id !== organisation) return false;
+  return hasRole(actor, 'partner') || (isMunicipalRole(actor) && municipalFor(actor, district));
 }
 
 export function decide(actor: Actor, action: Action, resource: Resource): Decision {
@@ -210,7 +213,7 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       if (resource.type !== 'case') return deny('unknown-action');
       const c = resource.case;
       if (action === 'case.read' && municipalFor(actor, c.district)) return allow;
-      const involved = actsFor(actor, c.directorOrganisation) || c.involvedOrganisations.some((o) => actsFor(actor, o));
+      const involved = actsFor(actor, c.directorOrganisation, c.district) || c.involvedOrganisations.some((o) => actsFor(actor, o, c.district));
       if (!involved) return deny('not-involved');
       // Passing on is what the partner directing at hinder level does (§3).
       if (action === 'case.pass-on' && c.level !== 'hinder') return deny('role-required');
@@ -231,7 +234,7 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       // Notices go to the municipality's roles for the district (§3–5) and, at hinder level, to the
       // directing partner (§1). The base card names no person; details stay behind case.read.
       if (municipalFor(actor, resource.case.district)) return allow;
-      if (resource.case.level === 'hinder' && actsFor(actor, resource.case.directorOrganisation)) return allow;
+      if (resource.case.level === 'hinder' && actsFor(actor, resource.case.directorOrganisation, resource.case.district)) return allow;
       return deny(hasRole(actor, 'wijkmanager') ? 'wrong-district' : 'not-involved');
     }
 
@@ -239,7 +242,7 @@ export function decide(actor: Actor, action: Action, resource: Resource): Decisi
       if (resource.type !== 'person-data') return deny('unknown-action');
       const d = resource.data;
       if (!actor.organisation.covenant) return deny('non-covenant');
-      if (actsFor(actor, d.reporterOrganisation)) return allow;
+      if (actsFor(actor, d.reporterOrganisation, d.district)) return allow;
       // §2: at hinder level nothing is shared — not even with the municipality, which takes
       // direction (and sees the persons) from overlast on (§3–4).
       if (d.level === 'hinder') return deny(d.fromPolice ? 'police-data-wpg' : 'not-involved');

@@ -82,11 +82,12 @@ const TABLE: [string, Action, Resource, string][] = [
   ['read ernstig case', 'case.read', kase('ernstig'), 'A D D D A D A A D'],
   ['read hinder case with police and school involved', 'case.read', kase('hinder', true), 'A D A A A D A A D'],
   ['read overlast case with police and school involved', 'case.read', kase('overlast', true), 'A D A A A D A A D'],
-  // A case the municipality is involved in (a wijkmanager reported): its people see it through
-  // their roles, the beheerder (who runs the bot) does not see case data at all.
-  ['read hinder case reported by the municipality', 'case.read', { type: 'case', case: { level: 'hinder', district: 'crabbehof', directorOrganisation: 'gemeente', involvedOrganisations: ['gemeente'] } }, 'D D D D A A A A D'],
-  ['person data reported by the municipality, overlast case', 'person-data.read', person('gemeente', 'overlast'), 'D D D D A A A A D'],
-  ['person data reported by the municipality, hinder case', 'person-data.read', person('gemeente', 'hinder'), 'D D D D A A A A D'],
+  // A case the municipality is involved in (a municipal colleague reported): its people see it
+  // through their roles where they work — a wijkmanager of another district does not, although it
+  // is their organisation; the beheerder (who runs the bot) does not see case data at all.
+  ['read hinder case reported by the municipality', 'case.read', { type: 'case', case: { level: 'hinder', district: 'crabbehof', directorOrganisation: 'gemeente', involvedOrganisations: ['gemeente'] } }, 'D D D D A D A A D'],
+  ['person data reported by the municipality, overlast case', 'person-data.read', person('gemeente', 'overlast'), 'D D D D A D A A D'],
+  ['person data reported by the municipality, hinder case', 'person-data.read', person('gemeente', 'hinder'), 'D D D D A D A A D'],
   // case.pass-on: only involved partners, only at hinder (§3); from overlast the wijkmanager directs.
   ['pass on hinder case', 'case.pass-on', kase('hinder'), 'A D D D D D D D D'],
   ['pass on overlast case', 'case.pass-on', kase('overlast'), 'D D D D D D D D D'],
