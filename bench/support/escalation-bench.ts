@@ -156,9 +156,10 @@ async function ruleCheckAt(redisUrl: string, size: number, log: (line: string) =
       const paused = performance.now();
       // The trigger the submit put in its evaluation job (looked up outside the timing).
       const signalId = (await store.get<{ signalId: string }>(keys.signalRef(result.signalRef)))!.value.signalId;
-      const caseId = (await store.get<Signal>(keys.signal(signalId)))!.value.caseId;
+      const stored = (await store.get<Signal>(keys.signal(signalId)))!.value;
+      const place = { district: stored.district, locationKey: stored.locationKey, location: stored.location };
       const resumed = performance.now();
-      await evaluateEscalationsNow(ctx, setup, { type: 'signal', signalId, caseId });
+      await evaluateEscalationsNow(ctx, setup, { type: 'signal', signalId, caseId: stored.caseId, place });
       const done = performance.now();
       return { total: done - started - (resumed - paused), store: paused - started, evaluate: done - resumed };
     };

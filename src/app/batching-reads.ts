@@ -8,9 +8,14 @@ import type { CommitResult, IndexEntry, IndexQuery, IndexSummary, LogEntry, Stor
  *
  * The answers are what the separate reads would have given (each merged call is itself one
  * snapshot). Writes, sequences and logs go straight to the store.
+ *
+ * `remember`: a read asked again (same key, same index question) gets the first answer without a
+ * new round trip, until the view commits something. For one evaluation that reads ahead — issuing
+ * the questions it will ask once an earlier answer is in, together with that earlier question. Only
+ * for a short-lived view over one task: what it remembers does not see other writers' changes.
  */
-export function batchingReads(store: Store): Store {
-  return new BatchingReads(store);
+export function batchingReads(store: Store, options: { remember?: boolean } = {}): Store {
+  return new BatchingReads(store, options.remember === true);
 }
 
 interface Waiting<T> {
@@ -23,16 +28,25 @@ class BatchingReads implements Store {
   private gets: { key: string; waiting: Waiting<Versioned<unknown> | undefined> }[] = [];
   private queries: { query: IndexQuery; waiting: Waiting<IndexSummary> }[] = [];
   private scheduled = false;
+  private readonly remembered: { gets: Map<string, Promise<unknown>>; queries: Map<string, Promise<IndexSummary>> } | undefined;
 
-  constructor(private readonly store: Store) {
+  constructor(
+    private readonly store: Store,
+    remember: boolean,
+  ) {
     this.kind = store.kind;
+    this.remembered = remember ? { gets: new Map(), queries: new Map() } : undefined;
   }
 
   get<T = unknown>(key: string): Promise<Versioned<T> | undefined> {
-    return new Promise((resolve, reject) => {
+    const known = this.remembered?.gets.get(key);
+    if (known) return known as Promise<Versioned<T> | undefined>;
+    const answer = new Promise<Versioned<T> | undefined>((resolve, reject) => {
       this.gets.push({ key, waiting: { resolve: resolve as Waiting<Versioned<unknown> | undefined>['resolve'], reject } });
       this.schedule();
     });
+    this.remembered?.gets.set(key, answer);
+    return answer;
   }
 
   getMany<T = unknown>(keys: readonly string[]): Promise<(Versioned<T> | undefined)[]> {
@@ -56,6 +70,9 @@ class BatchingReads implements Store {
   }
 
   commit(ops: readonly WriteOp[]): Promise<CommitResult> {
+    // What was read before a write of our own may be stale after it.
+    this.remembered?.gets.clear();
+    this.remembered?.queries.clear();
     return this.store.commit(ops);
   }
 
@@ -77,10 +94,15 @@ class BatchingReads implements Store {
   }
 
   private summary(query: IndexQuery): Promise<IndexSummary> {
-    return new Promise((resolve, reject) => {
+    const key = this.remembered ? `${query.index}\u0000${query.min}\u0000${query.max}\u0000${query.latest ?? ''}` : '';
+    const known = this.remembered?.queries.get(key);
+    if (known) return known;
+    const answer = new Promise<IndexSummary>((resolve, reject) => {
       this.queries.push({ query, waiting: { resolve, reject } });
       this.schedule();
     });
+    this.remembered?.queries.set(key, answer);
+    return answer;
   }
 
   private schedule(): void {

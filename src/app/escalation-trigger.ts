@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { LIMITS } from '../domain/signal.js';
 import type { AppContext } from './context.js';
 
 /**
@@ -24,9 +25,18 @@ export const escalationTriggerSchema = z.discriminatedUnion('type', [
   /**
    * A signal was stored (with or without a police contact). The person rules are evaluated for the
    * signal's own person (its `personKey`): a signal about one person changes no other person's facts.
-   * `caseId` (the case the signal joined) lets the evaluation read signal and case together.
+   * `caseId` (the case the signal joined) and `place` (where it was observed — a place, never a
+   * person) let the evaluation read signal, case, counts and markers in one go; the signal stays the
+   * truth (a trigger whose place or case differ from the stored signal's is evaluated from the signal).
    */
-  z.object({ type: z.literal('signal'), signalId: id, caseId: id.optional() }).strict(),
+  z
+    .object({
+      type: z.literal('signal'),
+      signalId: id,
+      caseId: id.optional(),
+      place: z.object({ district: id, locationKey: z.string().min(1).max(400), location: z.string().min(1).max(LIMITS.location) }).strict().optional(),
+    })
+    .strict(),
   /** A partner passed a case on to the wijkmanager. */
   z.object({ type: z.literal('pass-on'), passOnId: id }).strict(),
   /** A case's level changed (human decision). */

@@ -24,6 +24,7 @@ import {
   type Recipient,
   type RuleDecision,
   type RuleId,
+  type Window,
 } from '../domain/escalation.js';
 import { CASE_REF, LEVELS, LIMITS, caseSchema, type Case, type PassOn, type Signal } from '../domain/signal.js';
 import { escapeText } from '../cards/escape.js';
@@ -423,12 +424,20 @@ async function loadCase(ctx: AppContext, caseId: string): Promise<Case | undefin
 }
 
 /** §3 rules about a place: distinct reporting organisations and the number of signals. */
-async function evaluateLocation(ctx: AppContext, setup: EscalationSetup, c: Case, place: { district: string; locationKey: string; location: string }): Promise<void> {
-  const now = ctx.clock.now();
+type Place = { district: string; locationKey: string; location: string };
+
+async function evaluateLocation(ctx: AppContext, setup: EscalationSetup, c: Case, place: Place): Promise<void> {
   const { district, locationKey, location } = place;
-  const subject = subjects.location(district, locationKey);
   const fc: FireContext = { c, district, locationKey, location };
-  const checks: Promise<unknown>[] = [];
+  await Promise.all(locationChecks(ctx, setup, place).map((check) => apply(ctx, setup, check.rule, check.subject, check.decision, fc)));
+}
+
+/** The location rules' decisions, their facts being read (one question per count). */
+function locationChecks(ctx: AppContext, setup: EscalationSetup, place: Place): { rule: RuleId; subject: string; decision: Promise<RuleDecision> }[] {
+  const now = ctx.clock.now();
+  const { district, locationKey } = place;
+  const subject = subjects.location(district, locationKey);
+  const checks: { rule: RuleId; subject: string; decision: Promise<RuleDecision> }[] = [];
 
   const cfgP = setup.rules.rules['meerdere-partijen'];
   if (cfgP.enabled) {
@@ -440,16 +449,16 @@ async function evaluateLocation(ctx: AppContext, setup: EscalationSetup, c: Case
         return { organisation: o.id, count, ...(count > 0 && recent[0] ? { lastAt: recent[0] } : {}) };
       }),
     ).then((organisations) => checkMeerderePartijen(cfgP, { organisations }));
-    checks.push(apply(ctx, setup, 'meerdere-partijen', subject, facts, fc));
+    checks.push({ rule: 'meerdere-partijen', subject, decision: facts });
   }
 
   const cfgV = setup.rules.rules['vaker-op-plek'];
   if (cfgV.enabled) {
     const w = windowFor(now, cfgV.window, ctx.timeZone);
     const facts = countAndRecent(ctx, indexes.locationSignals(district, locationKey), w.from, w.to).then((f) => checkVakerOpPlek(cfgV, f));
-    checks.push(apply(ctx, setup, 'vaker-op-plek', subject, facts, fc));
+    checks.push({ rule: 'vaker-op-plek', subject, decision: facts });
   }
-  await Promise.all(checks);
+  return checks;
 }
 
 /** Most signals of a case read to find its persons (a case has tens, rarely hundreds). */
@@ -507,20 +516,41 @@ async function evaluatePerson(ctx: AppContext, setup: EscalationSetup, c: Case, 
 async function evaluateAfschalen(ctx: AppContext, setup: EscalationSetup, c: Case): Promise<void> {
   const cfg = setup.rules.rules['afschalen-signaal'];
   if (!cfg.enabled) return;
-  const now = ctx.clock.now();
-  const window = windowFor(now, cfg.quiet, ctx.timeZone);
-  const index = indexes.caseSignals(c.id);
-  const facts = Promise.all([ctx.store.count(index, window.from.getTime(), window.to.getTime()), recentScores(ctx, index, new Date(0), now, 1)]).then(
-    ([signalsInWindow, [lastSignalAt]]) =>
-      checkAfschalenSignaal(cfg, {
-        level: c.level,
-        signalsInWindow,
-        ...(lastSignalAt ? { lastSignalAt } : {}),
-        levelSince: levelSince(c),
-        window,
-      }),
+  const { window, counts } = afschalenFacts(ctx, setup, c.id);
+  const facts = counts.then(([signalsInWindow, [lastSignalAt]]) =>
+    checkAfschalenSignaal(cfg, {
+      level: c.level,
+      signalsInWindow,
+      ...(lastSignalAt ? { lastSignalAt } : {}),
+      levelSince: levelSince(c),
+      window,
+    }),
   );
   await apply(ctx, setup, 'afschalen-signaal', subjects.case(c.id), facts, { c });
+}
+
+/** afschalen-signaal's facts, being read: signals in the quiet window and the newest signal. */
+function afschalenFacts(ctx: AppContext, setup: EscalationSetup, caseId: string): { window: Window; counts: Promise<[number, Date[]]> } {
+  const now = ctx.clock.now();
+  const window = windowFor(now, setup.rules.rules['afschalen-signaal'].quiet, ctx.timeZone);
+  const index = indexes.caseSignals(caseId);
+  return { window, counts: Promise.all([ctx.store.count(index, window.from.getTime(), window.to.getTime()), recentScores(ctx, index, new Date(0), now, 1)]) };
+}
+
+/**
+ * Issues the reads the location rules and afschalen-signaal will make for a new signal, while the
+ * signal and its case are read: with a view that remembers (`batchingReads(…, { remember: true })`)
+ * and a clock that stands still, the evaluation then finds every answer in, one round trip in all.
+ * Nothing is decided here; a signal that turns out gone (or a closed case) just wasted the reads.
+ */
+function readAhead(ctx: AppContext, setup: EscalationSetup, place: Place, caseId: string): void {
+  const reads: Promise<unknown>[] = [];
+  for (const check of locationChecks(ctx, setup, place)) reads.push(check.decision, ctx.store.get(escalationKeys.fired(check.rule, check.subject)));
+  if (setup.rules.rules['afschalen-signaal'].enabled) {
+    reads.push(afschalenFacts(ctx, setup, caseId).counts, ctx.store.get(escalationKeys.fired('afschalen-signaal', subjects.case(caseId))));
+  }
+  // Whoever asks again gets the same answer, failures included; these copies are not waited for.
+  Promise.all(reads).catch(() => undefined);
 }
 
 async function evaluateCaseLevel(ctx: AppContext, setup: EscalationSetup, c: Case): Promise<void> {
@@ -613,12 +643,14 @@ async function onPassOnNoticeSettled(ctx: AppContext, settled: SettledNotice): P
 export async function evaluateEscalationsNow(ctx: AppContext, setup: EscalationSetup, trigger: EscalationTrigger): Promise<void> {
   switch (trigger.type) {
     case 'signal': {
-      // Reads issued together go out together: signal and case, then every count and marker.
-      ctx = { ...ctx, store: batchingReads(ctx.store) };
-      const [stored, named] = await Promise.all([
-        ctx.store.get<Signal>(keys.signal(trigger.signalId)),
-        trigger.caseId ? loadCase(ctx, trigger.caseId) : undefined,
-      ]);
+      // Reads issued together go out together: signal and case, then every count and marker — or,
+      // when the trigger names the place and case, all of them at once (readAhead), at one instant.
+      const now = ctx.clock.now();
+      ctx = { ...ctx, clock: { now: () => new Date(now) }, store: batchingReads(ctx.store, { remember: true }) };
+      const signalRead = ctx.store.get<Signal>(keys.signal(trigger.signalId));
+      const caseRead = trigger.caseId ? loadCase(ctx, trigger.caseId) : undefined;
+      if (trigger.place && trigger.caseId) readAhead(ctx, setup, trigger.place, trigger.caseId);
+      const [stored, named] = await Promise.all([signalRead, caseRead]);
       const signal = stored?.value;
       if (!signal) return;
       const c = named?.id === signal.caseId ? named : await loadCase(ctx, signal.caseId);

@@ -54,7 +54,7 @@ import {
 } from '../cards/signal-cards.js';
 import { nl } from '../i18n/nl.js';
 import { formatDay, formatMoment } from '../i18n/format.js';
-import type { AdaptiveCard, Store, WriteOp } from '../ports.js';
+import type { AdaptiveCard, Store, Versioned, WriteOp } from '../ports.js';
 import { batchingReads } from './batching-reads.js';
 import { auditDecision, auditOp, type AuditEvent } from './audit.js';
 import type { AppContext } from './context.js';
@@ -319,15 +319,18 @@ export async function submitSignal(ctx: AppContext, actor: Actor, data: unknown)
   if (!envelope.ok) return refuseForged(ctx, actor, data, envelope.reason);
   const { cardId } = envelope;
 
-  // Reads issued together go out as one (here: the card and whether it was used; later the case
-  // pointers). What was used is looked at only once the card is the actor's.
+  // Reads issued together go out as one: the card, whether it was used and — for a valid report
+  // about a place — the case pointer of that place. The form is validated first (it reads nothing),
+  // but its answer, like what was used, counts only once the card is the actor's.
   ctx = { ...ctx, store: batchingReads(ctx.store) };
+  const result = validateSignalForm(data, { now, timeZone: ctx.timeZone, districts: ctx.directory.districts, isPolice: police });
+  const placePointer = result.ok && !result.input.person ? ctx.store.get<{ caseId: string }>(locationPointerKey(result.input.kind, result.input.district, result.input.locationKey)) : undefined;
+  placePointer?.catch(() => undefined);
   const [check, used] = await Promise.all([checkForm(ctx, actor, cardId, 'signal'), ctx.store.get<SignalFormUsed>(keys.formUsed(cardId))]);
   if (!check.ok) return refuseCard(ctx, actor, cardId, check.reason);
   if (used) return confirmationFor(ctx, actor, used.value);
   if (expired(ctx, check.form)) return refuseCard(ctx, actor, cardId, 'expired-card');
 
-  const result = validateSignalForm(data, { now, timeZone: ctx.timeZone, districts: ctx.directory.districts, isPolice: police });
   if (!result.ok && result.kind === 'forged') return refuseForged(ctx, actor, data, result.reason);
   if (!result.ok) {
     ctx.log.info({ event: 'signal.invalid', userId: actor.id, cardId, fields: Object.keys(result.codes) }, 'signal form has errors');
@@ -342,7 +345,7 @@ export async function submitSignal(ctx: AppContext, actor: Actor, data: unknown)
     ctx.log.warn({ event: 'signal.no-care-partner', userId: actor.id, cardId, district: result.input.district }, 'no care partner for district');
     return { outcome: 'invalid', card: formView(ctx, actor, cardId, result.values, errors), errors, codes };
   }
-  return storeSignal(ctx, actor, cardId, result.input, director.organisation, now);
+  return storeSignal(ctx, actor, cardId, result.input, director.organisation, now, placePointer);
 }
 
 async function personKeySecret(store: Store): Promise<{ secret: string; ops: WriteOp[] }> {
@@ -360,13 +363,13 @@ async function storeSignal(
   input: SignalInput,
   hinderDirector: string,
   now: Date,
+  /** The place's case pointer, already asked for (a report without a person): the first attempt's. */
+  placePointer?: Promise<Versioned<{ caseId: string }> | undefined>,
 ): Promise<SubmitOutcome> {
   const { store } = ctx;
   const year = localParts(now, ctx.timeZone).year;
   const signalId = randomUUID();
-  // Drawn while the case is looked up (same round trip); awaited below, so a failure still counts.
-  const sequence = store.nextSeq(`signals:${year}`);
-  sequence.catch(() => undefined);
+  let sequence: Promise<number> | undefined;
   let signalRef: string | undefined;
   const policeContactId = input.policeContact ? randomUUID() : undefined;
   // Allocated at most once per submit, also when a retry ends up joining an existing case.
@@ -388,12 +391,18 @@ async function storeSignal(
 
     const locKey = locationPointerKey(input.kind, input.district, input.locationKey);
     const perKey = pKey ? personPointerKey(input.kind, pKey) : undefined;
-    const [locPtr, perPtr] = await store.getMany<{ caseId: string }>(perKey ? [locKey, perKey] : [locKey]);
-    signalRef ??= formatRef('M', year, await sequence);
+    const [locPtr, perPtr] = attempt === 1 && placePointer && !perKey ? [await placePointer] : await store.getMany<{ caseId: string }>(perKey ? [locKey, perKey] : [locKey]);
+    // The signal's number is drawn while the case is read (same round trip); awaited below, so a
+    // failure still counts.
+    if (!signalRef && !sequence) {
+      sequence = store.nextSeq(`signals:${year}`);
+      sequence.catch(() => undefined);
+    }
     const [locCase, perCase] = await Promise.all([
       locPtr ? store.get<Case>(keys.case(locPtr.value.caseId)) : undefined,
       perPtr ? store.get<Case>(keys.case(perPtr.value.caseId)) : undefined,
     ]);
+    signalRef ??= formatRef('M', year, await sequence!);
     const match = matchCase({
       ...(perCase ? { byPerson: perCase.value } : {}),
       ...(locCase ? { byLocation: locCase.value } : {}),
@@ -521,7 +530,12 @@ async function storeSignal(
         { event: 'signal.created', userId: actor.id, signalRef, caseRef: theCase.ref, caseIsNew, policeContact: Boolean(policeContactId) },
         'signal stored',
       );
-      await evaluateEscalations(ctx, { type: 'signal', signalId, caseId: theCase.id });
+      await evaluateEscalations(ctx, {
+        type: 'signal',
+        signalId,
+        caseId: theCase.id,
+        place: { district: signal.district, locationKey: signal.locationKey, location: signal.location },
+      });
       return {
         outcome: 'created',
         card: confirmationCard(confirmationView(ctx, actor, signal, theCase, caseIsNew)),

@@ -226,6 +226,25 @@ describe('location rules: meerdere-partijen and vaker-op-plek', () => {
     expect(noticesTo(w, WM).map(ruleOf)).toEqual(['Meerdere partijen melden over één plek']);
   });
 
+  it("the stored signal is the truth: a trigger naming another place is evaluated at the signal's own place", async () => {
+    const w = await world();
+    await report(w, 'u-politie');
+    const { signalRef, caseRef } = await report(w, 'u-jongerenwerk');
+    const signalId = (await w.store.get<{ signalId: string }>(keys.signalRef(signalRef)))!.value.signalId;
+    const caseId = (await caseByRef(w, caseRef)).id;
+    // A stale or tampered job payload: the read-ahead asks about the wrong place, the evaluation does not.
+    const place = { district: 'crabbehof', locationKey: 'elders', location: 'Elders' };
+    await evaluateEscalationsNow(w.ctx, { rules: DEFAULT_ESCALATION_RULES }, { type: 'signal', signalId, caseId, place });
+    // Fired by this evaluation: the submit's own evaluation job has not run yet.
+    const fired = await firings(w, caseId);
+    expect(fired.map((f) => [f.rule, f.location])).toEqual([['meerdere-partijen', 'Sumatraplein']]);
+    await w.run();
+    const notices = noticesTo(w, WM);
+    expect(notices.map(ruleOf)).toEqual(['Meerdere partijen melden over één plek']);
+    expect(json(notices[0]!)).toContain('Sumatraplein');
+    expect(json(notices[0]!)).not.toContain('Elders');
+  });
+
   it('re-arms when the count fell below the threshold (sweep), then fires again', async () => {
     const w = await world();
     await report(w, 'u-politie');
