@@ -78,9 +78,10 @@ function jobIdFor(trigger: EscalationTrigger): string {
 
 /**
  * Schedules the evaluation of the escalation rules after `trigger`. Resolves once it is durably
- * scheduled. Never rejects: the change that triggered it is already stored, and a missed evaluation
- * is caught up by the next change of the same subject or the periodic sweep — so a failure here is
- * logged, not shown to the user.
+ * scheduled. Never rejects: the change that triggered it is stored (a signal's submit schedules its
+ * evaluation together with its commit: the job waits for the signal if it is quicker), and a failure
+ * here is logged, not shown to the user — the next change of the same subject evaluates the same
+ * rules again, and the periodic sweep re-checks every rule that fired.
  */
 export async function evaluateEscalations(ctx: AppContext, trigger: EscalationTrigger): Promise<void> {
   try {

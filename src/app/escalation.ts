@@ -86,6 +86,9 @@ export function personMarkerKeys(personKey: string): string[] {
 }
 
 export const ESCALATION_SWEEP_JOB = 'escalation.sweep';
+/** How often, and how far apart, a signal's evaluation looks for a signal not stored yet. */
+const SIGNAL_WAIT_RUNS = 3;
+const SIGNAL_WAIT_MS = 1_000;
 
 /** Where the subject of a firing lives, so the sweep can evaluate it again. */
 interface SubjectParams {
@@ -640,7 +643,13 @@ async function onPassOnNoticeSettled(ctx: AppContext, settled: SettledNotice): P
  * Evaluates the rules a trigger can affect, now. The job handler calls this; tests and later
  * features may too (`evaluateEscalations` schedules it as a job instead).
  */
-export async function evaluateEscalationsNow(ctx: AppContext, setup: EscalationSetup, trigger: EscalationTrigger): Promise<void> {
+/**
+ * `signal-not-stored`: the trigger's signal is not in the store — its submit failed, or its commit
+ * has not landed yet (the submit schedules the evaluation together with the commit).
+ */
+export type EvaluationOutcome = 'evaluated' | 'signal-not-stored';
+
+export async function evaluateEscalationsNow(ctx: AppContext, setup: EscalationSetup, trigger: EscalationTrigger): Promise<EvaluationOutcome> {
   switch (trigger.type) {
     case 'signal': {
       // Reads issued together go out together: signal and case, then every count and marker — or,
@@ -652,9 +661,9 @@ export async function evaluateEscalationsNow(ctx: AppContext, setup: EscalationS
       if (trigger.place && trigger.caseId) readAhead(ctx, setup, trigger.place, trigger.caseId);
       const [stored, named] = await Promise.all([signalRead, caseRead]);
       const signal = stored?.value;
-      if (!signal) return;
+      if (!signal) return 'signal-not-stored';
       const c = named?.id === signal.caseId ? named : await loadCase(ctx, signal.caseId);
-      if (!c || c.status !== 'open') return;
+      if (!c || c.status !== 'open') return 'evaluated';
       // Each rule has its own subject and marker, so they are checked side by side.
       await Promise.all([
         evaluateLocation(ctx, setup, c, { district: signal.district, locationKey: signal.locationKey, location: signal.location }),
@@ -663,34 +672,35 @@ export async function evaluateEscalationsNow(ctx: AppContext, setup: EscalationS
         // A new signal ends the quiet period: re-arms a fired afschalen proposal.
         evaluateAfschalen(ctx, setup, c),
       ]);
-      return;
+      return 'evaluated';
     }
     case 'pass-on':
-      return evaluatePassOn(ctx, setup, trigger.passOnId);
+      await evaluatePassOn(ctx, setup, trigger.passOnId);
+      return 'evaluated';
     case 'level-change':
     case 'feedback':
     case 'colour': {
       const c = await loadCase(ctx, trigger.caseId);
-      if (!c) return;
+      if (!c) return 'evaluated';
       if (trigger.type === 'level-change') {
         await evaluateCaseLevel(ctx, setup, c);
         await evaluateAfschalen(ctx, setup, c);
       }
       await evaluatePersons(ctx, setup, c, trigger.personKeys);
-      return;
+      return 'evaluated';
     }
     case 'registration': {
       const c = await loadCase(ctx, trigger.caseId);
-      if (!c) return;
+      if (!c) return 'evaluated';
       const decision = checkAanmelding(setup.rules.rules.aanmelding, { registeredAt: new Date(trigger.at) });
       await apply(ctx, setup, 'aanmelding', subjects.registration(trigger.registrationId), decision, { c, ...(c.personKey ? { personSubject: true } : {}) });
       await evaluateGroup(ctx, setup, c);
       await evaluatePersons(ctx, setup, c, trigger.personKeys);
-      return;
+      return 'evaluated';
     }
     case 'sweep':
       await sweep(ctx, setup);
-      return;
+      return 'evaluated';
   }
 }
 
@@ -758,7 +768,10 @@ export function registerEscalations(
   ctx.jobs.register(ESCALATION_EVALUATE_JOB, async (run: JobRun) => {
     const parsed = escalationTriggerSchema.safeParse(run.payload.trigger);
     if (!parsed.success) return { status: 'failed', reason: 'malformed escalation trigger' };
-    await evaluateEscalationsNow(ctx, setup, parsed.data);
+    const outcome = await evaluateEscalationsNow(ctx, setup, parsed.data);
+    // Scheduled together with the signal's commit, the job can be quicker than the commit: it
+    // looks again a little later. A signal still missing then was never stored (the submit failed).
+    if (outcome === 'signal-not-stored' && run.attempt < SIGNAL_WAIT_RUNS) return { status: 'retry', delayMs: SIGNAL_WAIT_MS, reason: 'signal not stored (yet)' };
     return { status: 'done' };
   });
   ctx.jobs.register(ESCALATION_SWEEP_JOB, async () => {

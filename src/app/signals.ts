@@ -370,6 +370,7 @@ async function storeSignal(
   const year = localParts(now, ctx.timeZone).year;
   const signalId = randomUUID();
   let sequence: Promise<number> | undefined;
+  let scheduled: Promise<void> | undefined;
   let signalRef: string | undefined;
   const policeContactId = input.policeContact ? randomUUID() : undefined;
   // Allocated at most once per submit, also when a retry ends up joining an existing case.
@@ -524,18 +525,22 @@ async function storeSignal(
       ops.push(auditOp({ actor: actor.id, action: 'police-contact.create', resource: `signal:${signalRef}`, outcome: 'allow' }));
     }
 
-    const committed = await store.commit(ops);
+    // The rule evaluation is scheduled together with the first commit, not after it: a round trip
+    // less, and a crash right after the commit cannot lose it — the job is durable before the user
+    // hears "ontvangen". A job quicker than the commit looks again (ESCALATION_EVALUATE_JOB); the
+    // stored signal is the truth, so a later attempt that joins another case changes nothing.
+    scheduled ??= evaluateEscalations(ctx, {
+      type: 'signal',
+      signalId,
+      caseId: theCase.id,
+      place: { district: signal.district, locationKey: signal.locationKey, location: signal.location },
+    });
+    const [committed] = await Promise.all([store.commit(ops), scheduled]);
     if (committed.ok) {
       ctx.log.info(
         { event: 'signal.created', userId: actor.id, signalRef, caseRef: theCase.ref, caseIsNew, policeContact: Boolean(policeContactId) },
         'signal stored',
       );
-      await evaluateEscalations(ctx, {
-        type: 'signal',
-        signalId,
-        caseId: theCase.id,
-        place: { district: signal.district, locationKey: signal.locationKey, location: signal.location },
-      });
       return {
         outcome: 'created',
         card: confirmationCard(confirmationView(ctx, actor, signal, theCase, caseIsNew)),

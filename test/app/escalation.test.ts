@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AUDIT_LOG } from '../../src/app/audit.js';
 import type { AppContext } from '../../src/app/context.js';
 import { conversationKey } from '../../src/app/conversations.js';
@@ -27,7 +27,7 @@ import { DEFAULT_ESCALATION_RULES, type EscalationRules } from '../../src/domain
 import type { Case } from '../../src/domain/signal.js';
 import { InProcessJobs } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/log.js';
-import type { AdaptiveCard, DeliveryResult, Messenger, OutgoingMessage } from '../../src/ports.js';
+import type { AdaptiveCard, DeliveryResult, Messenger, OutgoingMessage, Store, WriteOp } from '../../src/ports.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { signalForm } from '../support/signal-form.js';
 
@@ -243,6 +243,56 @@ describe('location rules: meerdere-partijen and vaker-op-plek', () => {
     expect(notices.map(ruleOf)).toEqual(['Meerdere partijen melden over één plek']);
     expect(json(notices[0]!)).toContain('Sumatraplein');
     expect(json(notices[0]!)).not.toContain('Elders');
+  });
+
+  it("an evaluation that runs before its signal's commit landed looks again a second later", async () => {
+    const w = await world();
+    await report(w, 'u-politie');
+    await w.run();
+    // The submit schedules the evaluation together with its commit; hold the commit back until the
+    // evaluation job has run once.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = false;
+    const store = new Proxy(w.store, {
+      get(target, prop) {
+        if (prop === 'commit') {
+          return async (ops: readonly WriteOp[]) => {
+            if (ops.some((o) => o.op === 'put' && o.key.startsWith('signal:'))) {
+              holding = true;
+              await held;
+            }
+            return target.commit(ops);
+          };
+        }
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as Store;
+    const a = actor('u-jongerenwerk');
+    const cardId = cardIdOf(await openSignalForm(w.ctx, a), 'signal.submit');
+    const submitting = submitSignal({ ...w.ctx, store }, a, { cardId, ...signalForm(new Date(w.ctx.clock.now().getTime() - 60 * 60_000)) });
+    await vi.waitFor(() => expect(holding).toBe(true));
+    // The job is there before the signal: it runs, finds nothing yet, and does not give up.
+    await vi.waitFor(async () => expect(await w.run()).toBeGreaterThan(0));
+    release();
+    expect((await submitting).outcome).toBe('created');
+    await w.run();
+    expect(noticesTo(w, WM)).toHaveLength(0);
+    w.advance(1_000);
+    await w.run();
+    expect(noticesTo(w, WM).map(ruleOf)).toEqual(['Meerdere partijen melden over één plek']);
+  });
+
+  it('the evaluation of a signal that is never stored (its submit failed) stops after three looks', async () => {
+    const w = await world();
+    await evaluateEscalations(w.ctx, { type: 'signal', signalId: 'never-stored' });
+    let runs = 0;
+    for (let i = 0; i < 6; i++) {
+      runs += await w.run();
+      w.advance(1_000);
+    }
+    expect(runs).toBe(3);
   });
 
   it('re-arms when the count fell below the threshold (sweep), then fires again', async () => {
