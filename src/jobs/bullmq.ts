@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { systemClock, type Clock, type JobHandler, type JobRun, type JobSpec, type Jobs } from '../ports.js';
 import { backoffStrategy, type BackoffStrategy } from './backoff.js';
-import type { CommonJobsOptions, JobsLog, OnJobFailed } from './index.js';
+import type { CommonJobsOptions, JobsLog, OnJobFailed, RateLimit } from './index.js';
 import {
   assertJobSpec,
   DEFAULT_CONCURRENCY,
@@ -65,6 +65,29 @@ const PENDING_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-ch
 const CANCELLABLE_STATES = new Set(['waiting', 'delayed', 'prioritized', 'paused']);
 
 const DEFAULT_KEEP_FAILED_MS = 30 * 24 * 60 * 60_000;
+/**
+ * The pace of the paced queue, kept in Redis so that it holds over every bot instance: at most `max`
+ * starts in any window of `window` ms (a sliding window, as Teams may count). BullMQ's own limiter
+ * is a fixed window — a counter that expires `duration` after its first run — which lets up to twice
+ * the limit through around a window boundary. Returns 0 when a start is granted (and recorded),
+ * else the ms until the oldest start in the window leaves it. Redis' clock, not the instances'.
+ */
+const SLIDING_WINDOW_SCRIPT = `
+local key = KEYS[1]
+local max = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+if redis.call('ZCARD', key) < max then
+  redis.call('ZADD', key, now, ARGV[3])
+  redis.call('PEXPIRE', key, window)
+  return 0
+end
+local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+return math.max(1, tonumber(oldest[2]) + window - now)
+`;
+
 /** BullMQ priorities on the paced queue (lower runs first). */
 const RETRY_PRIORITY = 1;
 const FRESH_PRIORITY = 2;
@@ -75,7 +98,7 @@ export class BullMqJobs implements Jobs {
   readonly kind = 'bullmq' as const;
 
   private readonly options: BullMqJobsOptions;
-  /** The paced queue (its worker has the limiter) and, when only some types are paced, the rest. */
+  /** The paced queue (its runs wait for pace()) and, when only some types are paced, the rest. */
   private readonly queue: Queue<JobData, void, string>;
   private readonly unpacedQueue: Queue<JobData, void, string> | undefined;
   private readonly paced: (type: string) => boolean;
@@ -110,7 +133,7 @@ export class BullMqJobs implements Jobs {
     };
     this.queue = queue(this.queueName);
     this.paced = pacedPredicate(options.pacedTypes);
-    // BullMQ's limiter is per queue: unpaced types get a queue of their own, without one.
+    // The pace is the paced queue's: unpaced types get a queue of their own.
     this.unpacedQueue = options.pacedTypes === undefined ? undefined : queue(`${this.queueName}-unpaced`);
   }
 
@@ -193,15 +216,13 @@ export class BullMqJobs implements Jobs {
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`BullMqJobs.start: already ${this.state}`);
     this.state = 'started';
-    const limiter = this.options.limiter ?? TEAMS_TENANT_LIMIT;
-    const worker = (name: string, paced: boolean) => {
+    const worker = (name: string) => {
       const w = new Worker<JobData, void, string>(name, (job, token) => this.process(job, token), {
         // Blocking commands must wait for Redis to come back rather than fail: BullMQ requires null here.
         connection: { url: this.options.redisUrl, maxRetriesPerRequest: null },
         prefix: this.prefix,
         concurrency: positiveInteger(this.options.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency'),
-        // Stored in Redis, so the pace holds over all bot instances: Teams counts per bot per tenant.
-        ...(paced ? { limiter: { max: limiter.max, duration: limiter.durationMs } } : {}),
+        // The paced queue's pace is a sliding window in Redis (pace()), not BullMQ's fixed-window limiter.
         // Our own attempt budget decides when an interrupted job gives up (see process()).
         maxStalledCount: this.maxAttempts,
         ...(this.options.lockDurationMs !== undefined ? { lockDuration: this.options.lockDurationMs } : {}),
@@ -214,7 +235,7 @@ export class BullMqJobs implements Jobs {
       w.on('error', (error) => this.log.error({ err: error }, 'jobs: worker error'));
       return w;
     };
-    this.workers = [worker(this.queueName, true), ...(this.unpacedQueue ? [worker(this.unpacedQueue.name, false)] : [])];
+    this.workers = [worker(this.queueName), ...(this.unpacedQueue ? [worker(this.unpacedQueue.name)] : [])];
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
   }
 
@@ -228,6 +249,11 @@ export class BullMqJobs implements Jobs {
     return this.stopped;
   }
 
+  private async pace(): Promise<void> {
+    const client = (await this.queue.client) as unknown as PaceClient;
+    await paceIn(client, `${this.prefix}:${this.queueName}:pace`, this.options.limiter ?? TEAMS_TENANT_LIMIT);
+  }
+
   private async process(job: Job<JobData, void, string>, token: string | undefined): Promise<void> {
     const run = toRun(job);
     if (run.attempt > this.maxAttempts) {
@@ -237,6 +263,8 @@ export class BullMqJobs implements Jobs {
     let delayMs: number;
     let reason: string;
     try {
+      // Stored in Redis, so the pace holds over all bot instances: Teams counts per bot per tenant.
+      if (job.queueName === this.queue.name) await this.pace();
       const handler = this.handlers.get(run.type);
       if (!handler) throw new Error(`no handler registered for job type "${run.type}"`);
       const outcome: unknown = await handler(run);
@@ -275,6 +303,19 @@ export class BullMqJobs implements Jobs {
       this.log.error({ err: error, jobId: job.id }, 'jobs: onFailed threw');
     }
   }
+}
+
+/** Waits until the paced queue's sliding window has room for one more start, and takes it. */
+async function paceIn(client: PaceClient, key: string, limit: RateLimit): Promise<void> {
+  for (;;) {
+    const waitMs = Number(await client.eval(SLIDING_WINDOW_SCRIPT, 1, key, limit.max, limit.durationMs, randomUUID()));
+    if (!(waitMs > 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, limit.durationMs)));
+  }
+}
+
+interface PaceClient {
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
 
 function toRun(job: Job<JobData, void, string>): JobRun {

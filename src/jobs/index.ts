@@ -18,7 +18,7 @@ export type JobsLog = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
  */
 export type OnJobFailed = (job: JobRun, reason: string) => void;
 
-/** Pacing: at most `max` job runs per `durationMs`, over all of this adapter's runs. */
+/** Pacing: at most `max` job runs start in any window of `durationMs` (a sliding window), over all of this adapter's runs — with BullMQ, over every instance. */
 export interface RateLimit {
   max: number;
   durationMs: number;

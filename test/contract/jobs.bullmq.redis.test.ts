@@ -113,6 +113,35 @@ describe('BullMqJobs', () => {
     }
   });
 
+  it('two instances share one sliding window: no more than `max` starts in any `durationMs`, counted over both', async () => {
+    const limiter = { max: 4, durationMs: 1_000 };
+    const { jobs, url, prefix } = jobsWithPrefix({ limiter, pacedTypes: ['notice'] });
+    const twin = new BullMqJobs({ redisUrl: url, prefix, limiter, pacedTypes: ['notice'] });
+    cleanups.push(() => twin.stop());
+    const starts: number[] = [];
+    for (const instance of [jobs, twin]) {
+      instance.register('notice', async () => {
+        starts.push(performance.now());
+        return { status: 'done' };
+      });
+      await instance.start();
+    }
+    // A trickle first (the window fills over 600 ms), then a burst: a fixed window (BullMQ's own
+    // limiter: a counter that expires a second after its first run) would let the burst's first
+    // four start at once when it expires — five starts within 400 ms.
+    const total = 3 * limiter.max;
+    for (let i = 0; i < total; i++) {
+      await (i % 2 ? twin : jobs).enqueue({ id: `shared-${i}`, type: 'notice', payload: {} });
+      if (i < limiter.max) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await vi.waitFor(() => expect(starts).toHaveLength(total), { timeout: 15_000, interval: 20 });
+    starts.sort((a, b) => a - b);
+    // Any max + 1 consecutive starts span a window (minus timer slack).
+    for (let i = limiter.max; i < starts.length; i++) expect(starts[i]! - starts[i - limiter.max]!).toBeGreaterThanOrEqual(limiter.durationMs - 50);
+    // And the pace is the limit, not slower: twelve starts at four a second take about two seconds.
+    expect(starts.at(-1)! - starts[0]!).toBeLessThan(3 * limiter.durationMs);
+  });
+
   it('a notice retried after a throttle goes before the fresh ones once its delay is over', async () => {
     // Two runs a second: eight fresh notices take four seconds; the first one is throttled once.
     const { jobs } = jobsWithPrefix({ limiter: { max: 2, durationMs: 1_000 }, pacedTypes: ['notice'], concurrency: 1 });
