@@ -451,6 +451,7 @@ async function plan(ctx: AppContext, actor: Actor, data: unknown): Promise<CardA
     invitees.map((i) => summonsNotice(ctx, m, i)),
   );
   if (!res.ok) return msg(r.busy);
+  await scheduleReminders(ctx, m);
   ctx.log.info({ event: 'kerngroep.planned', userId: actor.id, meetingId: m.id, organisations: organisations.length, invitees: invitees.length }, 'Kerngroep meeting planned');
   const banner = `${t.chair.planned(when(ctx, m.start), organisations.map((o) => orgName(ctx, o)).join(', '))} ${t.summons.sent(invitees.length)}`;
   return asCard(await agendaForm(ctx, actor, m, banner));
@@ -590,10 +591,18 @@ function baseInquiry(ctx: AppContext, m: KgMeeting, org: string, recipients: rea
   };
 }
 
-async function scheduleJobs(ctx: AppContext, m: KgMeeting): Promise<void> {
+/**
+ * The reminders (yes/no questions still open, summons not answered) at the configured days before
+ * the start; scheduled when the meeting is planned and again (the same ids: nothing new) with the agenda.
+ */
+async function scheduleReminders(ctx: AppContext, m: KgMeeting): Promise<void> {
   // Whole days before the start on the wall clock (shiftLocal): no hour's drift across a DST change.
   for (const { days, at } of reminderTimes(new Date(m.start), options.reminderDays, ctx.timeZone, ctx.clock.now()))
     await ctx.jobs.enqueue({ id: `kg-reminder:${m.id}:t-${days}`, type: KERNGROEP_REMINDER_JOB, payload: { meetingId: m.id, slot: `t-${days}` }, runAt: at });
+}
+
+async function scheduleJobs(ctx: AppContext, m: KgMeeting): Promise<void> {
+  await scheduleReminders(ctx, m);
   await ctx.jobs.enqueue({ id: `kg-after:${m.id}`, type: KERNGROEP_AFTER_JOB, payload: { meetingId: m.id }, runAt: new Date(new Date(m.start).getTime() + 4 * 60 * 60 * 1000) });
 }
 
@@ -935,8 +944,25 @@ async function runReminder(ctx: AppContext, payload: unknown): Promise<JobOutcom
   if (!parsed.success) return { status: 'failed', reason: 'malformed kerngroep reminder' };
   const m = await loadMeeting(ctx, parsed.data.meetingId);
   if (!m) return { status: 'done' };
-  await notify(ctx, reminderNotices(ctx, m.value, parsed.data.slot));
+  await notify(ctx, [...reminderNotices(ctx, m.value, parsed.data.slot), ...summonsReminders(ctx, m.value, parsed.data.slot)]);
   return { status: 'done' };
+}
+
+/**
+ * The summons again, with a reminder on top, for every invitee who has not answered it (attend,
+ * send a substitute, or decline) — at the same moments as the yes/no reminders, while answers are open.
+ */
+function summonsReminders(ctx: AppContext, m: KgMeeting, slot: string): Notice[] {
+  if (!openForAnswers(answerModel(m), ctx.clock.now())) return [];
+  return (m.invitees ?? [])
+    .filter((i) => !i.answer)
+    .map((i) => ({
+      id: `kg-summons-reminder:${m.id}:${slot}:${i.userId}`,
+      recipient: i.userId,
+      message: { kind: 'card', summary: t.summons.reminderSummary, card: summonsCardFor(ctx, m, i, t.summons.reminderNoAnswer) },
+      reportFailureTo: m.chair,
+      about: t.summons.reminderAbout(when(ctx, m.start)),
+    }));
 }
 
 async function runAfter(ctx: AppContext, payload: unknown): Promise<JobOutcome> {

@@ -212,6 +212,39 @@ describe('the Kerngroep summons over real HTTP', () => {
     expect((await click(politie, KERNGROEP_VERBS.matrix, { meetingId })).text).toBe('Dat mag je niet in de Kerngroep.');
   });
 
+  it('three days and one day before, whoever has not answered the summons gets it again with a reminder, once each time', async () => {
+    const marks = new Map(everyone.map((p) => [p.aadObjectId, count(p)]));
+    const silent = [handhaving, u('u-leerplicht'), u('u-werkshop'), u('u-swt')];
+    const answered = [politie, woonbron, substitute, jongerenwerk];
+    const reminders = (user: TestUser) =>
+      posted(user)
+        .slice(marks.get(user.aadObjectId)!)
+        .filter((p) => visibleText(p.activity).includes('Herinnering: je hebt nog niet op deze oproep gereageerd.'));
+    // Thursday 16 April 10:00 (CEST): the reminders are due Monday 13 and Wednesday 15 April at 10:00.
+    clock.set(new Date('2026-04-13T08:00:00Z'));
+    await h.bot.runDueJobs();
+    await h.bot.runDueJobs();
+    for (const user of silent) {
+      const got = reminders(user);
+      expect(got, user.aadObjectId).toHaveLength(1);
+      // The summons itself, answerable from the reminder, for this recipient only; still no personal data.
+      expect(visibleText(got[0]!.activity)).toContain('Oproep Kerngroep-overleg');
+      expect(buttons(got[0]!.activity).map((n) => n.verb)).toContain(KERNGROEP_VERBS.rsvp);
+      expect(findAll(got[0]!.activity, (n) => !!n.refresh)[0]!.refresh.userIds).toEqual([user.aadObjectId]);
+      for (const secret of [PERSON, DOB, 'C-2026-00077', 'pk-summons']) expect(JSON.stringify(got[0]!.activity)).not.toContain(secret);
+    }
+    for (const user of [...answered, colleagueNotInvited, brp, wijkmanager, chair]) expect(count(user), user.aadObjectId).toBe(marks.get(user.aadObjectId));
+
+    // Leerplicht answers meanwhile: one day before only the other three are reminded.
+    expect((await click(u('u-leerplicht'), KERNGROEP_VERBS.rsvp, { meetingId, answer: 'aanwezig' })).text).toContain('Je bent aanwezig.');
+    clock.set(new Date('2026-04-15T08:00:00Z'));
+    await h.bot.runDueJobs();
+    await h.bot.runDueJobs();
+    expect(reminders(u('u-leerplicht'))).toHaveLength(1);
+    for (const user of [handhaving, u('u-werkshop'), u('u-swt')]) expect(reminders(user), user.aadObjectId).toHaveLength(2);
+    for (const user of answered) expect(count(user), user.aadObjectId).toBe(marks.get(user.aadObjectId));
+  });
+
   it('someone not invited is refused (another organisation, or a colleague who was not summoned); forged data too; audited', async () => {
     for (const user of [brp, colleagueNotInvited, wijkmanager]) {
       expect((await click(user, KERNGROEP_VERBS.rsvp, { meetingId, answer: 'aanwezig' })).text, user.aadObjectId).toBe('Je bent niet uitgenodigd voor dit Kerngroep-overleg.');

@@ -393,16 +393,22 @@ describe('Kerngroep over real HTTP with a controllable clock', () => {
   it('reminders at T-3 and T-1 go only to the two missing organisations; a late answer is marked late', async () => {
     const marks = Object.fromEntries(partners.map((p) => [p.aadObjectId, count(p)]));
     await at('2026-04-13T08:00:00Z');
-    const reminders = (p: TestUser) => received(p, marks[p.aadObjectId]!).filter((x) => x.includes('Herinnering'));
+    const reminders = (p: TestUser) => received(p, marks[p.aadObjectId]!).filter((x) => x.includes('open vragen voor de Kerngroep'));
+    // Nobody here answered the summons to the meeting itself: that reminder goes to every contact
+    // (its own test: test/e2e/kerngroep-summons.test.ts).
+    const summonsReminders = (p: TestUser) => received(p, marks[p.aadObjectId]!).filter((x) => x.includes('nog niet op deze oproep gereageerd'));
     expect(reminders(woonbron)).toHaveLength(1);
     expect(reminders(brp)).toHaveLength(1);
     expect(reminders(woonbron)[0]).toContain('4 open vragen');
-    for (const p of [politie, swt, leerplicht]) expect(received(p, marks[p.aadObjectId]!)).toEqual([]);
+    for (const p of [politie, swt, leerplicht]) expect(reminders(p)).toEqual([]);
+    for (const p of partners) expect(summonsReminders(p), p.aadObjectId).toHaveLength(1);
+    for (const p of partners) expect(received(p, marks[p.aadObjectId]!), p.aadObjectId).toHaveLength(reminders(p).length + 1);
 
     await at('2026-04-15T08:00:00Z');
     expect(reminders(woonbron)).toHaveLength(2);
     expect(reminders(brp)).toHaveLength(2);
-    for (const p of [politie, swt, leerplicht]) expect(received(p, marks[p.aadObjectId]!)).toEqual([]);
+    for (const p of [politie, swt, leerplicht]) expect(reminders(p)).toEqual([]);
+    for (const p of partners) expect(summonsReminders(p), p.aadObjectId).toHaveLength(2);
 
     // After the deadline (Tuesday 14 April) but before the meeting: accepted and marked late.
     expect((await answerAll(brp, 'nee')).text).toContain('gemarkeerd als te laat');
