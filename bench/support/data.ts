@@ -7,7 +7,10 @@ import { createLogger } from '../../src/log.js';
 import { systemClock, type AdaptiveCard, type Messenger, type Store } from '../../src/ports.js';
 import { InProcessJobs } from '../../src/jobs/index.js';
 import { OutboxService } from '../../src/app/outbox-service.js';
+import { amsterdam } from '../../test/support/amsterdam.js';
 import { TEST_DIRECTORY } from './proc.js';
+
+export { amsterdam };
 
 /**
  * Test data prepared with the project's own code on the store the bot will open afterwards (same
@@ -31,25 +34,6 @@ export function actor(ctx: AppContext, userId: string): Actor {
   const a = actorFromDirectory(ctx.directory, userId);
   if (!a) throw new Error(`bench: user ${userId} is not in ${TEST_DIRECTORY}`);
   return a;
-}
-
-let amsterdamFormat: Intl.DateTimeFormat | undefined;
-
-/** Date and time as the form's Input.Date / Input.Time give them, in Amsterdam, `offsetMinutes` from now. */
-export function amsterdam(offsetMinutes = -60): { date: string; time: string } {
-  const d = new Date(Date.now() + offsetMinutes * 60_000);
-  // One formatter: building an Intl.DateTimeFormat costs a tenth of a millisecond or more.
-  amsterdamFormat ??= new Intl.DateTimeFormat('en-CA', {
-    timeZone: TIME_ZONE,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
-  const parts = Object.fromEntries(amsterdamFormat.formatToParts(d).map((p) => [p.type, p.value]));
-  return { date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}` };
 }
 
 /** The report form's inputs as Teams sends them on submit (a valid signal about a location). */

@@ -12,6 +12,7 @@ import {
   type PlaygroundSession,
 } from '../support/playground-client.js';
 import { findAll } from '../support/teams.js';
+import { amsterdam } from '../support/amsterdam.js';
 
 /**
  * A partner's path through the real Teams simulator (Microsoft 365 Agents Playground), driven
@@ -26,23 +27,6 @@ import { findAll } from '../support/teams.js';
 const JESSE = '00000000-0000-0000-0000-000000000103';
 const CARD = 'application/vnd.microsoft.card.adaptive';
 
-/** Today and a time an hour ago in Amsterdam, as the form's Input.Date / Input.Time give them. */
-function amsterdam(offsetMinutes: number): { date: string; time: string } {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone: 'Europe/Amsterdam',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(new Date(Date.now() + offsetMinutes * 60_000))
-      .map((p) => [p.type, p.value]),
-  );
-  return { date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}` };
-}
 
 /** What the Teams client sends on "Melding versturen": the action's data plus every input of the card. */
 function filledIn(cardId: string, over: Record<string, string> = {}): Record<string, string> {

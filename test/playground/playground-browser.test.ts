@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { amsterdam } from '../support/amsterdam.js';
 import {
   cardOf,
   cardText,
@@ -35,23 +36,6 @@ const PETRA = '00000000-0000-0000-0000-000000000102';
 const JESSE = '00000000-0000-0000-0000-000000000103';
 const DESCRIPTION = 'Groep van ongeveer acht jongeren met harde muziek bij de trappen van het plein.';
 
-/** Today and a time `offsetMinutes` from now in Amsterdam, as the form's date and time inputs give them. */
-function amsterdam(offsetMinutes: number): { date: string; time: string } {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone: 'Europe/Amsterdam',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(new Date(Date.now() + offsetMinutes * 60_000))
-      .map((p) => [p.type, p.value]),
-  );
-  return { date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}` };
-}
 
 describe('a partner clicks through the Agents Playground (headless Chromium)', { timeout: 120_000 }, () => {
   let session: PlaygroundSession;
