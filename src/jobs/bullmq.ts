@@ -106,6 +106,7 @@ export class BullMqJobs implements Jobs {
   private readonly prefix: string;
   private readonly clock: Clock;
   private readonly maxAttempts: number;
+  private readonly limit: RateLimit;
   private readonly backoff: BackoffStrategy;
   private readonly onFailed: OnJobFailed | undefined;
   private readonly log: JobsLog;
@@ -121,6 +122,9 @@ export class BullMqJobs implements Jobs {
     this.prefix = options.prefix ?? 'ovb';
     this.clock = options.clock ?? systemClock;
     this.maxAttempts = positiveInteger(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 'maxAttempts');
+    this.limit = options.limiter ?? TEAMS_TENANT_LIMIT;
+    positiveInteger(this.limit.max, 'limiter.max');
+    positiveInteger(this.limit.durationMs, 'limiter.durationMs');
     this.backoff = backoffStrategy(options.backoff);
     this.onFailed = options.onFailed;
     this.log = options.log ?? silentLog;
@@ -251,7 +255,7 @@ export class BullMqJobs implements Jobs {
 
   private async pace(): Promise<void> {
     const client = (await this.queue.client) as unknown as PaceClient;
-    await paceIn(client, `${this.prefix}:${this.queueName}:pace`, this.options.limiter ?? TEAMS_TENANT_LIMIT);
+    await paceIn(client, `${this.prefix}:${this.queueName}:pace`, this.limit);
   }
 
   private async process(job: Job<JobData, void, string>, token: string | undefined): Promise<void> {
