@@ -19,7 +19,7 @@ import { startFastConnector } from './connector.js';
 import { actor, issueCards, REPORTERS, signalInputs, TIME_ZONE } from './data.js';
 import { percentile } from './load.js';
 import { directoryWithUsers, openForPreparation, sendNotices, storeConversations } from './notices.js';
-import { ROOT, startBotProcess, TEST_DIRECTORY, type NodeChild } from './proc.js';
+import { NPM_START_NODE_OPTIONS, ROOT, startBotProcess, TEST_DIRECTORY, type NodeChild } from './proc.js';
 
 /**
  * The escalation benchmarks of the escalation issue, reported in the same table as the HTTP runs:
@@ -112,6 +112,8 @@ async function ruleCheckInChild(redisUrl: string, size: number, log: (line: stri
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), RULE_CHECK_FLAG, redisUrl, String(size)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
+    // With the node options the bot runs with (npm start's heap limit; BOT_NODE_OPTIONS replaces them).
+    env: { ...process.env, NODE_OPTIONS: process.env.BOT_NODE_OPTIONS ?? NPM_START_NODE_OPTIONS },
   });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));

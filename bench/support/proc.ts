@@ -140,7 +140,7 @@ export interface BotEnv {
 }
 
 /** The NODE_OPTIONS `npm start` sets by default (its heap limit), read from package.json. */
-const NPM_START_NODE_OPTIONS = (() => {
+export const NPM_START_NODE_OPTIONS = (() => {
   const start: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
   const found = /^NODE_OPTIONS="([^"$]*?)\s*\$\{NODE_OPTIONS:-\}"/.exec(start);
   if (!found) throw new Error(`bench: cannot read the NODE_OPTIONS of npm start from: ${start}`);
