@@ -19,7 +19,7 @@ import type { Notice, NoticeRef, NoticeStatus, Outbox, SettledNotice } from './o
  *   after Teams accepted the message and before the outcome was written: then it is sent again
  *   (Bot Connector has no idempotency key). Pending notices whose job was lost (crash between the
  *   commit and the enqueue) are re-queued by `recover()`, which runs at start (before the workers)
- *   and with every sweep (for notices due at least a minute ago);
+ *   and with every sweep (leaving alone those due within a minute of now);
  * - Teams' answers are classified (`classifyDelivery`): 429/412/502/503/504 and network faults are
  *   retried honouring Retry-After, else with jittered exponential backoff, at most `maxAttempts`
  *   runs; 403 (blocked, MessageWritesBlocked) and 404 fail at once. A failure is recorded with its
@@ -367,14 +367,21 @@ export class OutboxService implements Outbox {
 
   /**
    * Re-queues pending notices whose job was lost (idempotent: a job that exists is not duplicated).
-   * Returns how many. `graceMs` skips notices due less than that long ago: while the workers run,
-   * a notice delivered between this read and its enqueue would otherwise get a job again — a run
-   * that sends nothing but still takes a slot of the 50/s limiter. The start-up recovery runs
-   * before the workers start and needs no grace; the periodic sweep passes `RECOVER_GRACE_MS` (src/app/outbox.ts).
+   * Returns how many. `graceMs` skips notices due within that long of now (before or after): while
+   * the workers run, a notice delivered between this read and its enqueue would otherwise get a job
+   * again — a run that sends nothing but still takes a slot of the 50/s limiter. Notices due later
+   * (delayed jobs) and long overdue are looked at either way. The start-up recovery runs before the
+   * workers start and needs no grace; the periodic sweep passes `RECOVER_GRACE_MS` (src/app/outbox.ts).
    */
   async recover(options: { graceMs?: number } = {}): Promise<number> {
-    const before = this.clock.now().getTime() - Math.max(0, options.graceMs ?? 0);
-    const pending = await this.store.range(noticeIndexes.pending, -Infinity, before, { limit: RECOVER_BATCH });
+    const now = this.clock.now().getTime();
+    const grace = Math.max(0, options.graceMs ?? 0);
+    const [overdue, later] = await Promise.all([
+      this.store.range(noticeIndexes.pending, -Infinity, now - grace, { limit: RECOVER_BATCH }),
+      // Both ends are inclusive: without a grace, "now" is already in the first range.
+      this.store.range(noticeIndexes.pending, now + Math.max(grace, 1), Infinity, { limit: RECOVER_BATCH }),
+    ]);
+    const pending = [...overdue, ...later];
     const docs = await this.store.getMany<NoticeDocument>(pending.map((p) => noticeKeys.notice(p.member)));
     let enqueued = 0;
     for (const [i, d] of docs.entries()) {

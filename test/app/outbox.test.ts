@@ -210,6 +210,21 @@ describe('outbox: delivery exactly once', () => {
     expect(to(w, WM)).toHaveLength(1);
   });
 
+  it('a notice due later whose job was lost is recovered at start-up and by the sweep, and delivered when due', async () => {
+    for (const graceMs of [undefined, RECOVER_GRACE_MS]) {
+      const w = await world();
+      await withConversations(w, WM);
+      const staged = w.outbox.stage([notice({ deliverAt: new Date(w.ctx.clock.now().getTime() + 2 * 60 * 60_000) })]);
+      expect((await w.store.commit(staged.ops)).ok).toBe(true);
+      expect(await w.outbox.recover(graceMs === undefined ? {} : { graceMs })).toBe(1);
+      await w.run();
+      expect(to(w, WM)).toHaveLength(0);
+      w.advance(2 * 60 * 60_000);
+      await w.run();
+      expect(to(w, WM)).toHaveLength(1);
+    }
+  });
+
   it('a cancelled notice is never delivered', async () => {
     const w = await world();
     await withConversations(w, WM);
