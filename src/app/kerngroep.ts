@@ -959,7 +959,7 @@ function summonsReminders(ctx: AppContext, m: KgMeeting, slot: string): Notice[]
     .map((i) => ({
       id: `kg-summons-reminder:${m.id}:${slot}:${i.userId}`,
       recipient: i.userId,
-      message: { kind: 'card', summary: t.summons.reminderSummary, card: summonsCardFor(ctx, m, i, t.summons.reminderNoAnswer) },
+      message: { kind: 'card', summary: t.summons.reminderSummary, card: summonsCardFor(ctx, m, i, nl.meetings.summons.reminderNoAnswer) },
       reportFailureTo: m.chair,
       about: t.summons.reminderAbout(when(ctx, m.start)),
     }));

@@ -988,7 +988,6 @@ export const nl = {
       sent: (n: number) => `${n === 1 ? 'Eén contactpersoon krijgt' : `${n} contactpersonen krijgen`} een oproep.`,
       summary: 'Oproep Kerngroep-overleg',
       about: (when: string) => `oproep Kerngroep-overleg ${when}`,
-      reminderNoAnswer: 'Herinnering: je hebt nog niet op deze oproep gereageerd.',
       reminderSummary: 'Herinnering oproep Kerngroep-overleg',
       reminderAbout: (when: string) => `herinnering oproep Kerngroep-overleg ${when}`,
     },
