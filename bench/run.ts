@@ -147,7 +147,14 @@ async function main(): Promise<void> {
   }
   let echo: NodeChild | undefined;
   if (ONLY.has('echo')) {
-    echo = await startNode({ name: 'echo', script: 'bench/echo-bot.ts', env: {}, logFile: path.join(tmp, 'echo.log') });
+    echo = await startNode({
+      name: 'echo',
+      script: 'bench/echo-bot.ts',
+      env: {},
+      logFile: path.join(tmp, 'echo.log'),
+      // For investigations only, as BOT_NODE_ARGS for the bots, e.g. ECHO_NODE_ARGS="--cpu-prof".
+      ...(process.env.ECHO_NODE_ARGS ? { nodeArgs: process.env.ECHO_NODE_ARGS.split(' ').filter(Boolean) } : {}),
+    });
     children.push(echo);
   }
 

@@ -41,6 +41,7 @@ import {
 import { escapeText } from '../cards/escape.js';
 import { meetingEventText } from '../cards/meeting-cards.js';
 import {
+  CASE_CARD_LIMITS,
   SIGNAL_VERBS,
   caseCard,
   confirmationCard,
@@ -136,7 +137,8 @@ export const FORM_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 /** Read-modify-write attempts when another submit changed the same case in between. */
 const MAX_ATTEMPTS = 5;
 const MY_SIGNALS_LIMIT = 10;
-const CASE_CARD_SIGNALS = 25;
+/** The case card shows at most this many (most recent) signals: src/cards/signal-cards.ts. */
+const CASE_CARD_SIGNALS = CASE_CARD_LIMITS.signals;
 /** The assessment covers at most this many most recent signals of a case (bounded work per read). */
 const MAX_ASSESSED_SIGNALS = 2000;
 const ALL = { min: -Infinity, max: Infinity };

@@ -13,7 +13,7 @@ import type {
 import { CATEGORIES, LIMITS, SEVERITIES, SIGNAL_KINDS, SOURCES, SUBJECTS } from '../domain/signal.js';
 import type { Level } from '../domain/access.js';
 import type { AdaptiveCard } from '../ports.js';
-import { escapeText } from './escape.js';
+import { escapeExcerpt, escapeText } from './escape.js';
 import { MEETING_VERBS } from './meeting-cards.js';
 import { ESCALATION_VERBS } from './notice-cards.js';
 import { card, execute, facts, text, title, type Element } from './elements.js';
@@ -459,8 +459,25 @@ function assessmentFacts(a: Assessment, view: CaseView): [string, string][] {
   ];
 }
 
+/**
+ * How much of a case the card shows. Teams refuses a bot message over its size limit (413
+ * `MessageSizeTooBig`; documented as 28–40 KB of UTF-16 over the years, 100 KB now), so a busy case
+ * must not grow its card without bound: the most recent signals, events and pass-on requests, free
+ * text cut to an excerpt, and a budget for the card's JSON that the signals fill until it is spent.
+ */
+export const CASE_CARD_LIMITS = {
+  signals: 10,
+  events: 15,
+  passOns: 5,
+  /** Characters of a description or reason shown (before escaping). */
+  excerpt: 500,
+  /** JSON length of the whole card in UTF-16 code units: 36 KB, under the strictest documented limit. */
+  jsonBudget: 18_000,
+} as const;
+
 export function caseCard(view: CaseView): AdaptiveCard {
   const c = t.caseCard;
+  const limits = CASE_CARD_LIMITS;
   const body: Element[] = [
     title(c.title(view.ref)),
     facts([
@@ -477,47 +494,25 @@ export function caseCard(view: CaseView): AdaptiveCard {
   ];
   if (view.passOns.length > 0) {
     body.push(text(c.passOnsHeading, { weight: 'Bolder', spacing: 'Medium' }));
-    for (const p of view.passOns) {
+    if (view.passOns.length > limits.passOns) {
+      body.push(text(c.passOnsShown(limits.passOns, view.passOns.length), { isSubtle: true, size: 'Small' }));
+    }
+    for (const p of view.passOns.slice(-limits.passOns)) {
       body.push(
         text(c.passOnLine(p.at, escapeText(p.organisation), c.passOnStatus[p.status]), { size: 'Small' }),
-        text(escapeText(p.reason, { multiline: true }), { isSubtle: true, size: 'Small', spacing: 'None' }),
+        text(excerpt(p.reason), { isSubtle: true, size: 'Small', spacing: 'None' }),
       );
     }
   }
   if (view.events.length > 0) {
-    body.push(
-      text(c.eventsHeading, { weight: 'Bolder', spacing: 'Medium' }),
-      facts(view.events.map((e) => [e.at, e.text] as [string, string])),
-    );
+    body.push(text(c.eventsHeading, { weight: 'Bolder', spacing: 'Medium' }));
+    if (view.events.length > limits.events) {
+      body.push(text(c.eventsShown(limits.events, view.events.length), { isSubtle: true, size: 'Small' }));
+    }
+    body.push(facts(view.events.slice(-limits.events).map((e) => [e.at, e.text] as [string, string])));
   }
   body.push(text(c.signalsHeading, { weight: 'Bolder', spacing: 'Medium' }));
-  if (view.signals.length < view.totalSignals) {
-    body.push(text(c.signalsShown(view.signals.length, view.totalSignals), { isSubtle: true, size: 'Small' }));
-  }
-  for (const s of view.signals) {
-    const items: Element[] = [
-      text(`**${s.ref}** · ${s.observedAt} · ${escapeText(s.organisation)}`, { size: 'Small' }),
-      text(
-        `${s.categories.map((k) => t.categories[k]).join(', ')} · ${t.severities[s.severity]} · ${t.subjects[s.subject]}`,
-        { size: 'Small', spacing: 'None', isSubtle: true },
-      ),
-    ];
-    if (s.person === 'hidden') items.push(text(c.personHidden, { size: 'Small', spacing: 'None', color: 'warning' }));
-    else if (s.person) {
-      items.push(text(c.personShown(escapeText(s.person.name), s.person.dateOfBirth), { size: 'Small', spacing: 'None' }));
-    }
-    if (s.policeContact) {
-      items.push(
-        text(s.policeReference ? c.policeReference(escapeText(s.policeReference)) : c.policeContact, { size: 'Small', spacing: 'None' }),
-      );
-    }
-    items.push(
-      s.description === 'hidden'
-        ? text(c.descriptionHidden, { size: 'Small', spacing: 'None', isSubtle: true })
-        : text(escapeText(s.description, { multiline: true }), { size: 'Small', spacing: 'None' }),
-    );
-    body.push({ type: 'Container', separator: true, items });
-  }
+
   const actions: Element[] = [execute(c.refresh, SIGNAL_VERBS.openCase, { caseRef: view.ref })];
   if (view.canPassOn) actions.unshift(execute(c.passOn, SIGNAL_VERBS.passOnForm, { caseRef: view.ref }));
   if (view.canPlanMeeting) actions.unshift(execute(nl.help.actions.overlegPlannen.title, MEETING_VERBS.planForm, { caseRef: view.ref }));
@@ -531,7 +526,52 @@ export function caseCard(view: CaseView): AdaptiveCard {
           },
         }
       : {};
+
+  // The signals, most recent first, while the budget lasts (room is kept for the "shown" line).
+  const containers: Element[] = [];
+  let size = JSON.stringify(card(body, actions, refresh)).length + 200;
+  for (const s of view.signals.slice(0, limits.signals)) {
+    const container = caseSignalContainer(s);
+    const added = JSON.stringify(container).length + 1;
+    if (size + added > limits.jsonBudget) break;
+    size += added;
+    containers.push(container);
+  }
+  if (containers.length < view.totalSignals) {
+    body.push(text(c.signalsShown(containers.length, view.totalSignals), { isSubtle: true, size: 'Small' }));
+  }
+  body.push(...containers);
   return card(body, actions, refresh);
+}
+
+/** Free text as typed (line breaks kept), or, when longer than the excerpt, its start on one line. */
+function excerpt(value: string): string {
+  return [...value].length > CASE_CARD_LIMITS.excerpt ? escapeExcerpt(value, CASE_CARD_LIMITS.excerpt) : escapeText(value, { multiline: true });
+}
+
+function caseSignalContainer(s: CaseSignalItem): Element {
+  const c = t.caseCard;
+  const items: Element[] = [
+    text(`**${s.ref}** · ${s.observedAt} · ${escapeText(s.organisation)}`, { size: 'Small' }),
+    text(`${s.categories.map((k) => t.categories[k]).join(', ')} · ${t.severities[s.severity]} · ${t.subjects[s.subject]}`, {
+      size: 'Small',
+      spacing: 'None',
+      isSubtle: true,
+    }),
+  ];
+  if (s.person === 'hidden') items.push(text(c.personHidden, { size: 'Small', spacing: 'None', color: 'warning' }));
+  else if (s.person) {
+    items.push(text(c.personShown(escapeText(s.person.name), s.person.dateOfBirth), { size: 'Small', spacing: 'None' }));
+  }
+  if (s.policeContact) {
+    items.push(text(s.policeReference ? c.policeReference(escapeText(s.policeReference)) : c.policeContact, { size: 'Small', spacing: 'None' }));
+  }
+  items.push(
+    s.description === 'hidden'
+      ? text(c.descriptionHidden, { size: 'Small', spacing: 'None', isSubtle: true })
+      : text(excerpt(s.description), { size: 'Small', spacing: 'None' }),
+  );
+  return { type: 'Container', separator: true, items };
 }
 
 /** "Niveau wijzigen": the other levels and a reason (the same rules as every level change). */

@@ -1,4 +1,4 @@
-import { CATEGORIES, SEVERITIES, localParts, shiftLocal, type Category, type Severity } from './signal.js';
+import { CATEGORIES, SEVERITIES, localDayAndHour, localParts, shiftLocal, type Category, type Severity } from './signal.js';
 
 /**
  * The ten criteria of §2, as far as the data of a case's signals allows: how many reports, from how
@@ -64,64 +64,64 @@ export function isNight(instant: Date | number, timeZone: string): boolean {
   return hour >= NIGHT_START_HOUR || hour < NIGHT_END_HOUR;
 }
 
-/** ISO-8601 week of a calendar date, as `2026-W13`. */
-export function isoWeek(year: number, month: number, day: number): string {
-  const d = new Date(Date.UTC(year, month - 1, day));
-  const weekday = d.getUTCDay() || 7;
-  // The ISO week belongs to the year of its Thursday.
-  d.setUTCDate(d.getUTCDate() + 4 - weekday);
-  const isoYear = d.getUTCFullYear();
-  const week = Math.ceil(((d.getTime() - Date.UTC(isoYear, 0, 1)) / 86_400_000 + 1) / 7);
-  return `${isoYear}-W${String(week).padStart(2, '0')}`;
-}
-
 export function assess(signals: readonly AssessedSignal[], now: Date, timeZone: string): Assessment {
   const nowMs = now.getTime();
-  const considered = signals
-    .map((s) => ({ ...s, ms: typeof s.observedAt === 'number' ? s.observedAt : s.observedAt.getTime() }))
-    .filter((s) => s.ms <= nowMs)
-    .sort((a, b) => a.ms - b.ms);
-
   const start7 = windowStart(now, 7, timeZone).getTime();
   const start28 = windowStart(now, 28, timeZone).getTime();
   const start56 = windowStart(now, 56, timeZone).getTime();
   const start90 = windowStart(now, 90, timeZone).getTime();
-  const countFrom = (start: number) => considered.filter((s) => s.ms >= start).length;
-  const last28 = countFrom(start28);
-  const previous28 = considered.filter((s) => s.ms >= start56 && s.ms < start28).length;
 
-  const perOrg = new Map<string, number>();
-  const reporters = new Set<string>();
-  const days = new Set<string>();
-  const weeks = new Set<string>();
-  const categories = new Set<Category>();
+  // One pass, no sorting: a case card assesses up to a few thousand signals on every view.
+  let total = 0;
+  let last7 = 0;
+  let last28 = 0;
+  let last90 = 0;
+  let previous28 = 0;
+  let firstMs = Infinity;
+  let lastMs = -Infinity;
+  let firstDay = 0;
+  let lastDay = 0;
   let nightCount = 0;
   let highest = -1;
-  for (const s of considered) {
+  const perOrg = new Map<string, number>();
+  const reporters = new Set<string>();
+  /** Local calendar days as day numbers, and Monday-based weeks (= ISO weeks) as week numbers. */
+  const days = new Set<number>();
+  const weeks = new Set<number>();
+  const categories = new Set<Category>();
+  for (const s of signals) {
+    const ms = typeof s.observedAt === 'number' ? s.observedAt : s.observedAt.getTime();
+    if (!(ms <= nowMs)) continue;
+    total++;
+    if (ms >= start7) last7++;
+    if (ms >= start28) last28++;
+    else if (ms >= start56) previous28++;
+    if (ms >= start90) last90++;
     perOrg.set(s.reporterOrganisation, (perOrg.get(s.reporterOrganisation) ?? 0) + 1);
     reporters.add(s.reporterUserId);
-    const p = localParts(s.ms, timeZone);
-    days.add(`${p.year}-${p.month}-${p.day}`);
-    weeks.add(isoWeek(p.year, p.month, p.day));
-    if (p.hour >= NIGHT_START_HOUR || p.hour < NIGHT_END_HOUR) nightCount++;
+    const local = localDayAndHour(ms, timeZone);
+    days.add(local.day);
+    // Day 0 (1970-01-01) is a Thursday, so day + 3 counts from the Monday before it.
+    weeks.add(Math.floor((local.day + 3) / 7));
+    if (local.hour >= NIGHT_START_HOUR || local.hour < NIGHT_END_HOUR) nightCount++;
     for (const c of s.categories) categories.add(c);
-    highest = Math.max(highest, SEVERITIES.indexOf(s.severity));
+    highest = Math.max(highest, SEVERITY_RANK.get(s.severity) ?? -1);
+    if (ms < firstMs) {
+      firstMs = ms;
+      firstDay = local.day;
+    }
+    if (ms > lastMs) {
+      lastMs = ms;
+      lastDay = local.day;
+    }
   }
-
-  const first = considered[0];
-  const last = considered[considered.length - 1];
-  let spanDays = 0;
-  if (first && last) {
-    const a = localParts(first.ms, timeZone);
-    const b = localParts(last.ms, timeZone);
-    spanDays = Math.round((Date.UTC(b.year, b.month - 1, b.day) - Date.UTC(a.year, a.month - 1, a.day)) / 86_400_000);
-  }
+  const spanDays = total > 0 ? lastDay - firstDay : 0;
 
   return {
-    total: considered.length,
-    last7: countFrom(start7),
+    total,
+    last7,
     last28,
-    last90: countFrom(start90),
+    last90,
     previous28,
     trend: last28 > previous28 ? 'rising' : last28 < previous28 ? 'falling' : 'stable',
     organisations: perOrg.size,
@@ -129,12 +129,13 @@ export function assess(signals: readonly AssessedSignal[], now: Date, timeZone: 
     perOrganisation: [...perOrg.entries()]
       .map(([organisation, count]) => ({ organisation, count }))
       .sort((x, y) => y.count - x.count || (x.organisation < y.organisation ? -1 : x.organisation > y.organisation ? 1 : 0)),
-    ...(first ? { firstAt: new Date(first.ms) } : {}),
-    ...(last ? { lastAt: new Date(last.ms) } : {}),
+    ...(total > 0 ? { firstAt: new Date(firstMs), lastAt: new Date(lastMs) } : {}),
     spanDays,
-    night: { count: nightCount, share: considered.length === 0 ? 0 : nightCount / considered.length },
+    night: { count: nightCount, share: total === 0 ? 0 : nightCount / total },
     regularity: { days: days.size, weeks: weeks.size },
     categories: CATEGORIES.filter((c) => categories.has(c)),
     ...(highest >= 0 ? { highestSeverity: SEVERITIES[highest] } : {}),
   };
 }
+
+const SEVERITY_RANK = new Map<Severity, number>(SEVERITIES.map((s, i) => [s, i]));

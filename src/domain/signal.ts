@@ -117,21 +117,31 @@ function intlOffsetMs(ms: number, timeZone: string): number {
  * assessment converts every signal's time (formatToParts is ~100× slower than Date arithmetic),
  * while a zone changes its offset a few times a year; the cache is bounded and simply restarts.
  */
-const hourOffsets = new Map<string, number | null>();
+const hourOffsets = new Map<string, Map<number, number | null>>();
 const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+function cachedHourOffset(ms: number, timeZone: string): number | null {
+  const hour = Math.floor(ms / HOUR);
+  let zone = hourOffsets.get(timeZone);
+  if (zone === undefined) {
+    zone = new Map();
+    hourOffsets.set(timeZone, zone);
+  }
+  let offset = zone.get(hour);
+  if (offset === undefined) {
+    const start = intlOffsetMs(hour * HOUR, timeZone);
+    offset = start === intlOffsetMs(hour * HOUR + HOUR - 1, timeZone) ? start : null;
+    if (zone.size >= 100_000) zone.clear();
+    zone.set(hour, offset);
+  }
+  return offset;
+}
 
 /** The wall-clock date and time at `instant` in `timeZone`, with seconds. */
 export function localParts(instant: Date | number, timeZone: string): LocalDateTime & { second: number } {
   const ms = typeof instant === 'number' ? instant : instant.getTime();
-  const hour = Math.floor(ms / HOUR);
-  const key = `${timeZone}|${hour}`;
-  let offset = hourOffsets.get(key);
-  if (offset === undefined) {
-    const start = intlOffsetMs(hour * HOUR, timeZone);
-    offset = start === intlOffsetMs(hour * HOUR + HOUR - 1, timeZone) ? start : null;
-    if (hourOffsets.size >= 100_000) hourOffsets.clear();
-    hourOffsets.set(key, offset);
-  }
+  const offset = cachedHourOffset(ms, timeZone);
   if (offset === null) return intlParts(ms, timeZone);
   const local = new Date(ms + offset);
   return {
@@ -142,6 +152,21 @@ export function localParts(instant: Date | number, timeZone: string): LocalDateT
     minute: local.getUTCMinutes(),
     second: local.getUTCSeconds(),
   };
+}
+
+/**
+ * The local calendar day at `ms` as a day number (days since 1970-01-01, so 0 is a Thursday) and
+ * the local hour: what an assessment needs per signal, without building a date.
+ */
+export function localDayAndHour(ms: number, timeZone: string): { day: number; hour: number } {
+  const offset = cachedHourOffset(ms, timeZone);
+  if (offset === null) {
+    const p = intlParts(ms, timeZone);
+    return { day: Date.UTC(p.year, p.month - 1, p.day) / DAY, hour: p.hour };
+  }
+  const local = ms + offset;
+  const day = Math.floor(local / DAY);
+  return { day, hour: Math.floor((local - day * DAY) / HOUR) };
 }
 
 /** UTC offset in minutes at `instantMs` (Europe/Amsterdam: 60 in winter, 120 in summer). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assess, isNight, isoWeek, windowStart, type AssessedSignal } from '../../src/domain/assessment.js';
+import { assess, isNight, windowStart, type AssessedSignal } from '../../src/domain/assessment.js';
 import type { Category, Severity } from '../../src/domain/signal.js';
 
 const TZ = 'Europe/Amsterdam';
@@ -165,8 +165,30 @@ describe('assessment: regularity, span, reporters, categories, severity', () => 
     [2024, 12, 30, '2025-W01'],
     [2026, 3, 29, '2026-W13'],
     [2026, 3, 30, '2026-W14'],
-  ])('ISO week of %i-%i-%i is %s', (y, m, d, week) => {
+  ])('the test oracle: ISO week of %i-%i-%i is %s', (y, m, d, week) => {
     expect(isoWeek(y, m, d)).toBe(week);
+  });
+
+  it('counts days, ISO weeks, nights and the span as Intl sees the local calendar, across years and DST changes', () => {
+    const local = new Intl.DateTimeFormat('en-CA', { timeZone: TZ, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', hourCycle: 'h23' });
+    const partsOf = (t: number) => Object.fromEntries(local.formatToParts(t).map((p) => [p.type, Number(p.value)])) as Record<string, number>;
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+    const now = new Date('2027-02-01T12:00:00Z'); // after every instant: all count
+    for (let round = 0; round < 20; round++) {
+      // Instants around New Year (ISO week 53 of 2026) and the DST changes of 2026.
+      const centres = [ms('2026-12-31T23:00:00Z'), ms('2026-03-29T01:00:00Z'), ms('2026-10-25T01:00:00Z')];
+      const instants = Array.from({ length: 40 }, () => centres[Math.floor(random() * 3)]! + Math.floor((random() - 0.5) * 20 * 86_400_000));
+      const a = assess(instants.map((t) => sig(t)), now, TZ);
+      const parts = instants.map(partsOf);
+      const dayNumbers = parts.map((p) => Date.UTC(p.year!, p.month! - 1, p.day!) / 86_400_000);
+      expect(a.regularity).toEqual({
+        days: new Set(dayNumbers).size,
+        weeks: new Set(parts.map((p) => isoWeek(p.year!, p.month!, p.day!))).size,
+      });
+      expect(a.night.count).toBe(parts.filter((p) => p.hour! >= 22 || p.hour! < 6).length);
+      expect(a.spanDays).toBe(dayNumbers[instants.indexOf(Math.max(...instants))]! - dayNumbers[instants.indexOf(Math.min(...instants))]!);
+    }
   });
 
   it('counts reporters and organisations and how often each reports', () => {
@@ -205,3 +227,14 @@ describe('assessment: regularity, span, reporters, categories, severity', () => 
     expect(a.highestSeverity).toBe('hoog');
   });
 });
+
+/** ISO-8601 week of a calendar date, as `2026-W13`: the oracle the assessment's week count is checked against. */
+function isoWeek(year: number, month: number, day: number): string {
+  const d = new Date(Date.UTC(year, month - 1, day));
+  const weekday = d.getUTCDay() || 7;
+  // The ISO week belongs to the year of its Thursday.
+  d.setUTCDate(d.getUTCDate() + 4 - weekday);
+  const isoYear = d.getUTCFullYear();
+  const week = Math.ceil(((d.getTime() - Date.UTC(isoYear, 0, 1)) / 86_400_000 + 1) / 7);
+  return `${isoYear}-W${String(week).padStart(2, '0')}`;
+}

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { assess } from '../../src/domain/assessment.js';
 import {
+  CASE_CARD_LIMITS,
   SIGNAL_VERBS,
   caseCard,
   confirmationCard,
@@ -380,6 +381,61 @@ describe('case card', () => {
   it('says how many signals are not shown', () => {
     const card = caseCard(caseView({ totalSignals: 40 }));
     expect(texts(card)).toContain(nl.signals.caseCard.signalsShown(2, 40));
+  });
+
+  // Teams refuses a bot message over its size limit (413 MessageSizeTooBig): a busy case with
+  // long texts must still get a card, with the most recent items and excerpts.
+  it('stays under the size budget for a busy case with the longest texts, most recent items first', () => {
+    const base = caseView();
+    const nasty = (n: number, seed: string) => `${seed} ${'*_[<'.repeat(n)}`.slice(0, n);
+    const signals = Array.from({ length: 30 }, (_, i) => ({
+      ...base.signals[1]!,
+      ref: `M-2026-${String(100 - i).padStart(5, '0')}`,
+      subject: 'persoon' as const,
+      person: { name: nasty(200, 'Naam'), dateOfBirth: '2008-05-01' },
+      policeContact: true,
+      policeReference: nasty(50, 'PL'),
+      description: nasty(2000, `Beschrijving ${i}`),
+    }));
+    const view = caseView({
+      location: nasty(200, 'Plein'),
+      signals,
+      totalSignals: 250,
+      events: Array.from({ length: 60 }, (_, i) => ({ at: `${i} mrt 2026, 10:00`, text: `gebeurtenis ${i}` })),
+      passOns: Array.from({ length: 9 }, (_, i) => ({ at: `${i} mrt 2026`, organisation: 'Jongerenwerk', reason: nasty(1000, `Reden ${i}`), status: 'delivered' as const })),
+      canPassOn: true,
+      canPlanMeeting: true,
+      canChangeLevel: true,
+      refreshFor: ['u-wm'],
+    });
+    const card = caseCard(view);
+    expectValidCard(card);
+    expect(JSON.stringify(card).length).toBeLessThanOrEqual(CASE_CARD_LIMITS.jsonBudget);
+
+    const containers = (card.body as El[]).filter((e) => e.type === 'Container');
+    expect(containers.length).toBeGreaterThan(0);
+    expect(containers.length).toBeLessThanOrEqual(CASE_CARD_LIMITS.signals);
+    // The most recent signal comes first, and the card says how many of the 250 it shows.
+    expect(JSON.stringify(containers[0])).toContain('M-2026-00100');
+    expect(texts(card)).toContain(nl.signals.caseCard.signalsShown(containers.length, 250));
+    // Descriptions and reasons are cut to an excerpt that ends in an ellipsis.
+    const description = texts(card).find((x) => x.startsWith('Beschrijving 0'))!;
+    expect(description.endsWith('…')).toBe(true);
+    expect(description.length).toBeLessThan(3 * CASE_CARD_LIMITS.excerpt);
+    // The latest events and pass-on requests, with a line that says so.
+    expect(texts(card)).toContain(nl.signals.caseCard.eventsShown(CASE_CARD_LIMITS.events, 60));
+    expect(JSON.stringify(card)).toContain('gebeurtenis 59');
+    expect(JSON.stringify(card)).not.toContain('gebeurtenis 44"');
+    expect(texts(card)).toContain(nl.signals.caseCard.passOnsShown(CASE_CARD_LIMITS.passOns, 9));
+    expect(texts(card).some((x) => x.startsWith('Reden 8'))).toBe(true);
+    expect(texts(card).some((x) => x.startsWith('Reden 3'))).toBe(false);
+  });
+
+  it('shows a short description whole, with its line breaks', () => {
+    const base = caseView();
+    const card = caseCard(caseView({ signals: [{ ...base.signals[1]!, description: 'Eerste regel\nTweede regel' }], totalSignals: 1 }));
+    expect(texts(card)).toContain('Eerste regel\n\nTweede regel');
+    expect(texts(card).some((x) => x.includes('…'))).toBe(false);
   });
 });
 
