@@ -11,7 +11,7 @@ import { actionExecute, message, personalConversationId, visibleText } from '../
 import { connectorClient } from './support/connector.js';
 import { benchContext, issueCards, prepareCase, REPORTERS, signalInputs, WIJKMANAGER, type IssuedCard } from './support/data.js';
 import { runLoad, type LoadResult } from './support/load.js';
-import { ROOT, startBotProcess, startNode, type NodeChild } from './support/proc.js';
+import { ROOT, cpuCounters, cpuTimeMs, startBotProcess, startNode, type NodeChild } from './support/proc.js';
 import { ESCALATION_PARTS, runEscalationBenchmarks, type Figure } from './support/escalation-bench.js';
 
 /**
@@ -72,6 +72,10 @@ interface Row {
   /** Activities the connector stub accepted during the measurement (replies), for message workloads. */
   posted?: number;
   cardsShort?: number;
+  /** CPU time (user + system) the process under test used per measured request, ms. */
+  cpuMsPerRequest?: number;
+  /** Share of the machine's CPU time the hypervisor gave to other guests during the measurement. */
+  stealPercent?: number;
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ovb-bench-'));
@@ -218,8 +222,10 @@ async function main(): Promise<void> {
 
   // --- measurements ------------------------------------------------------------------------------
   const rows: Row[] = [];
-  const measure = async (target: string, url: string, workload: Workload, c: number, label = target) => {
+  const measure = async (target: string, url: string, pid: number, workload: Workload, c: number, label = target) => {
     const { body, check, short } = bodies(target, workload, c);
+    let cpuBefore = 0;
+    let machineBefore = cpuCounters();
     const result = await runLoad({
       url,
       connections: c,
@@ -227,26 +233,44 @@ async function main(): Promise<void> {
       warmupSec: WARMUP,
       body,
       ...(check ? { check } : {}),
-      beforeMeasure: () => stub.reset(),
+      beforeMeasure: () => {
+        cpuBefore = cpuTimeMs(pid);
+        machineBefore = cpuCounters();
+        return stub.reset();
+      },
     });
+    // Less noisy than requests/s on a shared host: the CPU the process spent per request (the load
+    // generator and the stub run on the same cores, so throughput also depends on their share).
+    const cpuMsPerRequest = result.requests > 0 ? (cpuTimeMs(pid) - cpuBefore) / result.requests : undefined;
+    const machineAfter = cpuCounters();
+    const stealPercent = (100 * (machineAfter.steal - machineBefore.steal)) / Math.max(1, machineAfter.total - machineBefore.total);
     const posted = (await stub.stats()).posted;
-    const row: Row = { target: label, workload: workload.name === 'help' && target === 'echo' ? 'message' : workload.name === 'submit' && target === 'echo' ? 'invoke' : workload.name, kind: workload.kind, result, posted, cardsShort: short() };
+    const row: Row = {
+      target: label,
+      workload: workload.name === 'help' && target === 'echo' ? 'message' : workload.name === 'submit' && target === 'echo' ? 'invoke' : workload.name,
+      kind: workload.kind,
+      result,
+      posted,
+      cardsShort: short(),
+      ...(cpuMsPerRequest !== undefined ? { cpuMsPerRequest } : {}),
+      stealPercent,
+    };
     rows.push(row);
     log(
-      `${label.padEnd(14)} ${row.workload.padEnd(8)} c=${String(c).padEnd(3)} ${fmt(result.rps, 0).padStart(6)} req/s  p50 ${fmt(result.p50)}  p95 ${fmt(result.p95)}  p99 ${fmt(result.p99)}  max ${fmt(result.max)} ms` +
-        `  (n=${result.requests}, replies=${posted}, errors=${result.errors + result.timeouts + result.non2xx}, bad=${result.badResponses}${row.cardsShort ? `, CARDS RAN OUT ×${row.cardsShort}` : ''}, load ${result.loadBefore.toFixed(1)}→${result.loadAfter.toFixed(1)})`,
+      `${label.padEnd(14)} ${row.workload.padEnd(8)} c=${String(c).padEnd(3)} ${fmt(result.rps, 0).padStart(6)} req/s  p50 ${fmt(result.p50)}  p95 ${fmt(result.p95)}  p99 ${fmt(result.p99)}  max ${fmt(result.max)} ms  cpu ${cpuMsPerRequest?.toFixed(2) ?? '?'} ms/req` +
+        `  (n=${result.requests}, replies=${posted}, errors=${result.errors + result.timeouts + result.non2xx}, bad=${result.badResponses}${row.cardsShort ? `, CARDS RAN OUT ×${row.cardsShort}` : ''}, load ${result.loadBefore.toFixed(1)}→${result.loadAfter.toFixed(1)}, steal ${stealPercent.toFixed(0)} %)`,
     );
   };
 
   for (const c of CONNECTIONS) {
     if (echo) {
-      await measure('echo', echo.url, { name: 'help', kind: 'message' }, c, 'echo (before)');
-      await measure('echo', echo.url, { name: 'submit', kind: 'invoke' }, c, 'echo (before)');
+      await measure('echo', echo.url, echo.pid, { name: 'help', kind: 'message' }, c, 'echo (before)');
+      await measure('echo', echo.url, echo.pid, { name: 'submit', kind: 'invoke' }, c, 'echo (before)');
     }
-    for (const [kind, bot] of bots) for (const w of WORKLOADS) await measure(kind, bot.url, w, c, `bot-${kind}`);
+    for (const [kind, bot] of bots) for (const w of WORKLOADS) await measure(kind, bot.url, bot.pid, w, c, `bot-${kind}`);
     if (echo) {
-      await measure('echo', echo.url, { name: 'help', kind: 'message' }, c, 'echo (after)');
-      await measure('echo', echo.url, { name: 'submit', kind: 'invoke' }, c, 'echo (after)');
+      await measure('echo', echo.url, echo.pid, { name: 'help', kind: 'message' }, c, 'echo (after)');
+      await measure('echo', echo.url, echo.pid, { name: 'submit', kind: 'invoke' }, c, 'echo (after)');
     }
   }
 
@@ -290,7 +314,12 @@ function report(rows: Row[], escalation: Figure[]): Figure[] {
   const echoBest = (kind: Kind, c: number) => {
     const runs = rows.filter((r) => r.target.startsWith('echo') && r.kind === kind && r.result.connections === c);
     if (runs.length === 0) return undefined;
-    return { rps: Math.max(...runs.map((r) => r.result.rps)), p99: Math.min(...runs.map((r) => r.result.p99)) };
+    const cpu = runs.map((r) => r.cpuMsPerRequest).filter((x) => x !== undefined);
+    return {
+      rps: Math.max(...runs.map((r) => r.result.rps)),
+      p99: Math.min(...runs.map((r) => r.result.p99)),
+      ...(cpu.length > 0 ? { cpuMsPerRequest: Math.min(...cpu) } : {}),
+    };
   };
   for (const r of rows) {
     const c = r.result.connections;
@@ -305,6 +334,7 @@ function report(rows: Row[], escalation: Figure[]): Figure[] {
       p99.verdict = r.result.p99 <= 25 ? 'MET' : 'MISS';
     }
     figures.push(p99);
+    if (r.cpuMsPerRequest !== undefined) figures.push({ key: `${key}.cpu-per-request`, value: r.cpuMsPerRequest, unit: 'ms' });
     const echo = r.target.startsWith('echo') ? undefined : echoBest(r.kind, c);
     if (echo) {
       const rpsRatio: Figure = { key: `${key}.rps-vs-echo`, value: r.result.rps / echo.rps, unit: '×' };
@@ -316,6 +346,10 @@ function report(rows: Row[], escalation: Figure[]): Figure[] {
         p99Ratio.verdict = p99Ratio.value <= 2 ? 'MET' : 'MISS';
       }
       figures.push(rpsRatio, p99Ratio);
+      // No target of its own: what the bot's work costs next to the framework's, without the noise.
+      if (r.cpuMsPerRequest !== undefined && echo.cpuMsPerRequest) {
+        figures.push({ key: `${key}.cpu-vs-echo`, value: r.cpuMsPerRequest / echo.cpuMsPerRequest, unit: '×' });
+      }
     }
     if (!valid) {
       const bad: Figure = { key: `${key}.errors`, value: r.result.errors + r.result.timeouts + r.result.non2xx + r.result.badResponses + (r.cardsShort ?? 0), unit: 'count', target: '0', verdict: 'MISS' };
@@ -327,7 +361,7 @@ function report(rows: Row[], escalation: Figure[]): Figure[] {
   log('\n## Figures (one per row)\n');
   log(`${'figure'.padEnd(w)}  ${'value'.padStart(10)}  unit   target     verdict`);
   for (const f of figures) {
-    const value = f.unit === '×' ? f.value.toFixed(2) : f.unit === 'ms' ? f.value.toFixed(1) : f.unit === 'req/s' ? f.value.toFixed(0) : String(Math.round(f.value * 100) / 100);
+    const value = f.unit === '×' ? f.value.toFixed(2) : f.unit === 'ms' ? f.value.toFixed(f.key.endsWith('.cpu-per-request') ? 2 : 1) : f.unit === 'req/s' ? f.value.toFixed(0) : String(Math.round(f.value * 100) / 100);
     log(`${f.key.padEnd(w)}  ${value.padStart(10)}  ${f.unit.padEnd(5)}  ${(f.target ?? '').padEnd(9)}  ${f.verdict ?? ''}${f.note ? `  (${f.note})` : ''}`);
   }
   return figures;

@@ -177,6 +177,24 @@ export function startBotProcess(name: string, env: BotEnv, logFile: string): Pro
   });
 }
 
+/** CPU time (user + system) a process has used so far, ms (Linux: /proc/<pid>/stat, clock ticks of 10 ms). */
+export function cpuTimeMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces, in parentheses): state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * The machine's CPU counters so far (Linux: the `cpu` line of /proc/stat, ticks): `steal` is time
+ * the hypervisor gave this VM's CPUs to someone else — the noise of a shared host, made visible.
+ */
+export function cpuCounters(): { total: number; steal: number } {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const values = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: values.reduce((a, b) => a + b, 0), steal: values[7] ?? 0 };
+}
+
 export function rssOf(pid: number): number {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

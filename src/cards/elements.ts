@@ -19,6 +19,26 @@ export function card(body: Element[], actions: Element[] = [], extra: Element = 
   };
 }
 
+/**
+ * An upper bound of `JSON.stringify(value).length` that is cheaper to compute: every string counted
+ * as if each character needed an escape (control characters, which need six, are never in cards:
+ * escapeText removes them; a lone surrogate would need six, and the case card's budget keeps a margin
+ * for that), every other primitive as 24 characters.
+ */
+export function jsonLengthBound(value: unknown): number {
+  if (typeof value === 'string') return 2 * value.length + 2;
+  if (typeof value !== 'object' || value === null) return 24;
+  let n = 2;
+  if (Array.isArray(value)) {
+    for (const item of value) n += jsonLengthBound(item) + 1;
+    return n;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (item !== undefined) n += key.length + 4 + jsonLengthBound(item);
+  }
+  return n;
+}
+
 export function title(value: string): Element {
   return { type: 'TextBlock', text: value, weight: 'Bolder', size: 'Large', wrap: true };
 }

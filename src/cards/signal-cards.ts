@@ -16,7 +16,7 @@ import type { AdaptiveCard } from '../ports.js';
 import { escapeExcerpt, escapeText } from './escape.js';
 import { MEETING_VERBS } from './meeting-cards.js';
 import { ESCALATION_VERBS } from './notice-cards.js';
-import { card, execute, facts, text, title, type Element } from './elements.js';
+import { card, execute, facts, jsonLengthBound, text, title, type Element } from './elements.js';
 
 /**
  * The signal feature's cards (Adaptive Card 1.5, Universal Actions). Every value a user typed goes
@@ -528,14 +528,18 @@ export function caseCard(view: CaseView): AdaptiveCard {
       : {};
 
   // The signals, most recent first, while the budget lasts (room is kept for the "shown" line).
-  const containers: Element[] = [];
-  let size = JSON.stringify(card(body, actions, refresh)).length + 200;
-  for (const s of view.signals.slice(0, limits.signals)) {
-    const container = caseSignalContainer(s);
-    const added = JSON.stringify(container).length + 1;
-    if (size + added > limits.jsonBudget) break;
-    size += added;
-    containers.push(container);
+  // Measuring costs a JSON.stringify, so it happens only when a cheap upper bound says it may not fit.
+  const candidates = view.signals.slice(0, limits.signals).map(caseSignalContainer);
+  const room = limits.jsonBudget - 200;
+  let containers = candidates;
+  if (jsonLengthBound(card(body, actions, refresh)) + candidates.reduce((n, c) => n + jsonLengthBound(c) + 1, 0) > room) {
+    containers = [];
+    let size = JSON.stringify(card(body, actions, refresh)).length;
+    for (const container of candidates) {
+      size += JSON.stringify(container).length + 1;
+      if (size > room) break;
+      containers.push(container);
+    }
   }
   if (containers.length < view.totalSignals) {
     body.push(text(c.signalsShown(containers.length, view.totalSignals), { isSubtle: true, size: 'Small' }));

@@ -598,12 +598,32 @@ const STATIC_FIELDS = {
     .regex(/^[\p{L}\p{N} ./_-]+$/u, codeOf('policeReferenceInvalid')),
 };
 
-/** Every field's schema: the static ones and those that depend on the directory and today's date. */
+/**
+ * Every field's schema: the static ones and those that depend on the directory and today's date.
+ * Building zod schemas costs more than using them, so they are kept per directory (its district
+ * list), district and local date; a handful of entries a day.
+ */
 function fieldSchemas(ctx: SignalFormContext, district: District | undefined) {
   const todayLocal = localDateString(ctx.now, ctx.timeZone);
+  let perDirectory = fieldSchemaCache.get(ctx.districts);
+  if (perDirectory === undefined) {
+    perDirectory = new Map();
+    fieldSchemaCache.set(ctx.districts, perDirectory);
+  }
+  const key = `${district?.id ?? ''}|${todayLocal}`;
+  let schemas = perDirectory.get(key);
+  if (schemas === undefined) {
+    if (perDirectory.size >= 1_000) perDirectory.clear();
+    schemas = buildFieldSchemas(ctx.districts, district, todayLocal);
+    perDirectory.set(key, schemas);
+  }
+  return schemas;
+}
+
+function buildFieldSchemas(districts: readonly District[], district: District | undefined, todayLocal: string) {
   return {
     ...STATIC_FIELDS,
-    district: z.string().refine((id) => ctx.districts.some((d) => d.id === id), codeOf('districtUnknown')),
+    district: z.string().refine((id) => districts.some((d) => d.id === id), codeOf('districtUnknown')),
     hotspot: z
       .string()
       .max(LIMITS.location, codeOf('hotspotUnknown'))
@@ -616,6 +636,8 @@ function fieldSchemas(ctx: SignalFormContext, district: District | undefined) {
       .refine((s) => s >= '1900-01-01' && s < todayLocal, codeOf('dobNotPast')),
   };
 }
+
+const fieldSchemaCache = new WeakMap<readonly District[], Map<string, ReturnType<typeof buildFieldSchemas>>>();
 
 /** Control characters other than newline and tab have no place in a report. */
 function cleanText(s: string, keepNewlines: boolean): string {

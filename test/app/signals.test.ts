@@ -24,7 +24,7 @@ import { SIGNAL_VERBS } from '../../src/cards/signal-cards.js';
 import { changeCaseLevel } from '../../src/app/escalation.js';
 import { actorFromDirectory, type Actor } from '../../src/domain/actor.js';
 import { parseDirectory } from '../../src/domain/directory.js';
-import type { Case, PoliceContact, Signal } from '../../src/domain/signal.js';
+import { caseSchema, policeContactSchema, signalSchema, type Case, type PoliceContact, type Signal } from '../../src/domain/signal.js';
 import { nl } from '../../src/i18n/nl.js';
 import { createLogger } from '../../src/log.js';
 import type { AdaptiveCard } from '../../src/ports.js';
@@ -542,6 +542,33 @@ describe('police contacts (mutaties) feed the "2 in 6 months" threshold', () => 
     const contact = await h.store.get<PoliceContact>(keys.policeContact(signal.policeContactId!));
     expect(contact?.value).toMatchObject({ reference: 'PL1800-2026-001', personKey: pKey, caseId: c.id, signalRef: first.signalRef });
     expect((await auditEntries(h)).filter((e) => e.action === 'police-contact.create')).toHaveLength(2);
+  });
+});
+
+describe('what a submit stores', () => {
+  // storeSignal builds these from the validated form without a zod pass (the hot path): the schemas
+  // are the contract every reader relies on, so every kind of submit is checked against them here.
+  it('a signal, its case and its police contact satisfy their schemas, for every kind of report', async () => {
+    const h = await harness();
+    const results = [
+      await report(h, actor('u-jw')),
+      await report(h, actor('u-jw2'), { categories: 'overig,geluid', categoryOther: 'Vuurwerk' }),
+      await report(h, actor('u-politie'), { subject: 'persoon', ...PERSON, policeContact: 'true', policeReference: 'PL1800-2026-009' }),
+      await report(h, actor('u-handhaving'), { subject: 'groep', groupSize: '6', location: 'Jacob Marisstraat' }),
+      await report(h, actor('u-swt'), { kind: 'zorg', subject: 'persoon', ...PERSON, location: 'Elders' }),
+    ];
+    let contacts = 0;
+    for (const r of results) {
+      const signal = await signalByRef(h, r.signalRef);
+      expect(signalSchema.safeParse(signal).error?.issues ?? []).toEqual([]);
+      expect(caseSchema.safeParse(await caseByRef(h, r.caseRef)).error?.issues ?? []).toEqual([]);
+      if (signal.policeContactId) {
+        contacts++;
+        const contact = await h.store.get<PoliceContact>(keys.policeContact(signal.policeContactId));
+        expect(policeContactSchema.safeParse(contact?.value).error?.issues ?? []).toEqual([]);
+      }
+    }
+    expect(contacts).toBe(1);
   });
 });
 

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { jsonLengthBound } from '../../src/cards/elements.js';
 import { NOT_SAMPLED, SAMPLES_DIR, TEAMS_MAX_ACTIONS, cardSamples, checkSamples, sdkProblems } from '../../scripts/card-samples.js';
 
 /**
@@ -26,6 +27,14 @@ describe('adaptive-cards/ samples', () => {
       expect(s.card).toMatchObject({ type: 'AdaptiveCard', version: '1.5', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json' });
     }
     expect(new Set(samples.map((s) => s.file)).size).toBe(samples.length);
+  });
+
+  it('each stay within the cheap size bound the case card uses to skip measuring (src/cards/elements.ts)', () => {
+    for (const s of samples) {
+      const bound = jsonLengthBound(s.card);
+      expect(bound, s.file).toBeGreaterThanOrEqual(JSON.stringify(s.card).length);
+      expect(bound, s.file).toBeLessThan(4 * JSON.stringify(s.card).length);
+    }
   });
 
   it('are each listed in adaptive-cards/README.md', () => {
