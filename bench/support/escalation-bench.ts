@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { evaluateEscalationsNow } from '../../src/app/escalation.js';
 import { OutboxService } from '../../src/app/outbox-service.js';
-import { indexes, keys, submitSignal } from '../../src/app/signals.js';
+import { indexes, keys, signalFactsMember, submitSignal } from '../../src/app/signals.js';
 import type { AppContext } from '../../src/app/context.js';
 import { DEFAULT_ESCALATION_RULES } from '../../src/domain/escalation.js';
 import type { Signal } from '../../src/domain/signal.js';
@@ -232,6 +232,7 @@ async function seed(store: RedisStore, places: Signal[], count: number, organisa
       ops.push(
         { op: 'put', key: keys.signal(id), value: signal },
         { op: 'index', index: indexes.caseSignals(place.caseId), member: id, score: observed },
+        { op: 'index', index: indexes.caseSignalFacts(place.caseId), member: signalFactsMember(signal), score: observed },
         { op: 'index', index: indexes.userSignals(reporter), member: id, score: observed },
         { op: 'index', index: indexes.locationSignals(place.district, place.locationKey), member: id, score: observed },
         { op: 'index', index: indexes.locationOrgSignals(place.district, place.locationKey, org), member: id, score: observed },

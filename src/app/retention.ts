@@ -216,6 +216,7 @@ export async function planCaseDeletion(ctx: AppContext, docs: DocSet, caseId: st
   if (c.personKey) pointerKeys.add(personPointerKey(c.kind, c.personKey));
   const contactIds = new Set(await members(store, indexes.casePolice(caseId)));
   for (const id of signalIds) docs.unindex(indexes.caseSignals(caseId), id);
+  for (const member of await members(store, indexes.caseSignalFacts(caseId))) docs.unindex(indexes.caseSignalFacts(caseId), member);
   for (const s of signals) {
     docs.remove(keys.signal(s.id));
     docs.unindex(indexes.userSignals(s.reporter.userId), s.id);

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { decide, isAllowed, type Decision, type DenyReason } from '../domain/access.js';
 import type { Actor } from '../domain/actor.js';
-import { assess } from '../domain/assessment.js';
+import { assess, type AssessedSignal } from '../domain/assessment.js';
 import {
   caseFacts,
   directorOf,
@@ -14,7 +14,9 @@ import {
 } from '../domain/case.js';
 import {
   CASE_REF,
+  CATEGORIES,
   LIMITS,
+  SEVERITIES,
   caseSchema,
   defaultFormValues,
   formatRef,
@@ -26,6 +28,8 @@ import {
   validateSignalForm,
   type Case,
   type CaseEvent,
+  type Category,
+  type Severity,
   type FieldErrors,
   type FieldId,
   type ForgedReason,
@@ -91,6 +95,12 @@ export const keys = {
 export const indexes = {
   /** Signals of a case, scored by observedAt (ms): the case timeline and the assessment windows. */
   caseSignals: (caseId: string) => `case-signals:${caseId}`,
+  /**
+   * The same signals with what the assessment needs in the member (signalFactsMember: ids of the
+   * signal, organisation and reporter, severity, categories; no names, no free text), scored by
+   * observedAt: the case card assesses hundreds of signals without reading their documents.
+   */
+  caseSignalFacts: (caseId: string) => `case-signal-facts:${caseId}`,
   /** A user's signals, scored by reportedAt (ms): "mijn meldingen". */
   userSignals: (userId: string) => `user-signals:${userId}`,
   /** Signals per normalised location, scored by observedAt: "a place has had nuisance more often" (§3). */
@@ -110,6 +120,25 @@ export const indexes = {
   /** Pass-on requests waiting for the escalation outbox to notify the wijkmanager. */
   passOnPending: 'pass-on-pending',
 } as const;
+
+/** The member of `caseSignalFacts` for a signal. */
+export function signalFactsMember(s: Pick<Signal, 'id' | 'reporter' | 'severity' | 'categories'>): string {
+  return JSON.stringify([s.id, s.reporter.organisation, s.reporter.userId, s.severity, s.categories]);
+}
+
+const SEVERITY_SET: ReadonlySet<unknown> = new Set(SEVERITIES);
+const CATEGORY_SET: ReadonlySet<unknown> = new Set(CATEGORIES);
+
+function parseSignalFacts(member: string, observedAt: number): (AssessedSignal & { id: string }) | undefined {
+  try {
+    const [id, organisation, userId, severity, categories] = JSON.parse(member) as unknown[];
+    if (typeof id !== 'string' || typeof organisation !== 'string' || typeof userId !== 'string') return undefined;
+    if (!SEVERITY_SET.has(severity) || !Array.isArray(categories) || !categories.every((c) => CATEGORY_SET.has(c))) return undefined;
+    return { id, observedAt, reporterOrganisation: organisation, reporterUserId: userId, severity: severity as Severity, categories: categories as Category[] };
+  } catch {
+    return undefined;
+  }
+}
 
 interface FormDoc {
   userId: string;
@@ -497,6 +526,7 @@ async function storeSignal(
       { op: 'put', key: keys.signalRef(signalRef), value: { signalId }, ifAbsent: true },
       { op: 'put', key: keys.formUsed(cardId), value: used, ifAbsent: true },
       { op: 'index', index: indexes.caseSignals(theCase.id), member: signalId, score: observedMs },
+      { op: 'index', index: indexes.caseSignalFacts(theCase.id), member: signalFactsMember(signal), score: observedMs },
       { op: 'index', index: indexes.userSignals(actor.id), member: signalId, score: now.getTime() },
       { op: 'index', index: indexes.locationSignals(input.district, input.locationKey), member: signalId, score: observedMs },
       { op: 'index', index: indexes.locationOrgSignals(input.district, input.locationKey, actor.organisation.id), member: signalId, score: observedMs },
@@ -670,21 +700,9 @@ export async function viewCase(ctx: AppContext, actor: Actor, rawRef: string, op
   }
 
   const now = ctx.clock.now();
-  const entries = await ctx.store.range(indexes.caseSignals(c.id), ALL.min, ALL.max, { limit: MAX_ASSESSED_SIGNALS, reverse: true });
-  const signals = (await ctx.store.getMany<Signal>(entries.map((e) => keys.signal(e.member))))
-    .filter((s) => s !== undefined)
-    .map((s) => s.value);
-  const assessment = assess(
-    signals.map((s) => ({
-      observedAt: new Date(s.observedAt),
-      reporterOrganisation: s.reporter.organisation,
-      reporterUserId: s.reporter.userId,
-      categories: s.categories,
-      severity: s.severity,
-    })),
-    now,
-    ctx.timeZone,
-  );
+  const { assessed, recent } = await caseSignalsForView(ctx, c.id);
+  const assessment = assess(assessed, now, ctx.timeZone);
+  const signals = recent;
 
   let shown = 0;
   let withheld = 0;
@@ -751,6 +769,36 @@ export async function viewCase(ctx: AppContext, actor: Actor, rawRef: string, op
   await commitAudit(ctx, auditEvents);
   ctx.log.info({ event: 'case.read', userId: actor.id, caseRef: c.ref, details: options.details, personDataShown: shown > 0 }, 'case read');
   return { outcome: 'allowed', card, personDataShown: shown > 0 };
+}
+
+/**
+ * What the case card needs of the signals: the assessment's facts of the most recent
+ * MAX_ASSESSED_SIGNALS, from the facts index (one short member per signal, no document reads), and
+ * the documents of the few it shows. A case whose facts index is incomplete (signals stored before
+ * the index existed) is assessed from the documents, as before.
+ */
+async function caseSignalsForView(ctx: AppContext, caseId: string): Promise<{ assessed: AssessedSignal[]; recent: Signal[] }> {
+  const [factEntries, signalCount] = await Promise.all([
+    ctx.store.range(indexes.caseSignalFacts(caseId), ALL.min, ALL.max, { limit: MAX_ASSESSED_SIGNALS, reverse: true }),
+    ctx.store.count(indexes.caseSignals(caseId), ALL.min, ALL.max),
+  ]);
+  const facts = factEntries.map((e) => parseSignalFacts(e.member, e.score));
+  if (facts.length === Math.min(signalCount, MAX_ASSESSED_SIGNALS) && facts.every((f) => f !== undefined)) {
+    const docs = await ctx.store.getMany<Signal>(facts.slice(0, CASE_CARD_SIGNALS).map((f) => keys.signal(f.id)));
+    return { assessed: facts, recent: docs.filter((d) => d !== undefined).map((d) => d.value) };
+  }
+  const entries = await ctx.store.range(indexes.caseSignals(caseId), ALL.min, ALL.max, { limit: MAX_ASSESSED_SIGNALS, reverse: true });
+  const signals = (await ctx.store.getMany<Signal>(entries.map((e) => keys.signal(e.member)))).filter((d) => d !== undefined).map((d) => d.value);
+  return {
+    assessed: signals.map((s) => ({
+      observedAt: Date.parse(s.observedAt),
+      reporterOrganisation: s.reporter.organisation,
+      reporterUserId: s.reporter.userId,
+      categories: s.categories,
+      severity: s.severity,
+    })),
+    recent: signals.slice(0, CASE_CARD_SIGNALS),
+  };
 }
 
 async function attachPoliceReferences(ctx: AppContext, actor: Actor, signals: readonly Signal[], items: CaseSignalItem[], level: Case['level']): Promise<void> {

@@ -33,7 +33,8 @@ export function jsonLengthBound(value: unknown): number {
     for (const item of value) n += jsonLengthBound(item) + 1;
     return n;
   }
-  for (const [key, item] of Object.entries(value)) {
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
     if (item !== undefined) n += key.length + 4 + jsonLengthBound(item);
   }
   return n;

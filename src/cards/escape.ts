@@ -21,7 +21,19 @@ export interface EscapeOptions {
   multiline?: boolean;
 }
 
+/**
+ * Text that needs none of the work below: no markdown punctuation, no `<`, no control or invisible
+ * characters, no whitespace but single spaces, nothing at the start that starts a list. Most names,
+ * places and short descriptions are like that; they are returned as they are.
+ */
+const NEEDS_WORK = /[\\`*_[\]()#>~|!{}<\u0000-\u001F\u007F\u0085\u00A0\u1680\u2000-\u200F\u2028-\u202F\u205F\u2066-\u2069\u3000\uFEFF]| {2}|^[\s+\-\d]|\s$/;
+
 export function escapeText(text: string, options: EscapeOptions = {}): string {
+  return NEEDS_WORK.test(text) ? escapeTextFully(text, options) : text;
+}
+
+/** escapeText without the shortcut (exported for the test that checks the shortcut changes nothing). */
+export function escapeTextFully(text: string, options: EscapeOptions = {}): string {
   const s = text.replace(/\r\n?/g, '\n').replace(CONTROL, '');
   const lines = options.multiline ? s.split('\n') : [s];
   return lines

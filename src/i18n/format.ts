@@ -26,11 +26,30 @@ function formatter(style: 'moment' | 'day' | 'weekday' | 'long', timeZone: strin
 
 const asDate = (instant: Date | string): Date => (typeof instant === 'string' ? new Date(instant) : instant);
 
+/**
+ * Formatted instants, kept: a case card shows the same signal dates on every view, and one
+ * `format` call costs a few microseconds. Bounded; it simply starts over when full.
+ */
+const formatted = new Map<string, string>();
+const FORMATTED_MAX = 10_000;
+
+function formatCached(style: 'moment' | 'day', instant: Date | string, timeZone: string): string {
+  const date = asDate(instant);
+  const key = `${style}|${timeZone}|${date.getTime()}`;
+  let text = formatted.get(key);
+  if (text === undefined) {
+    text = formatter(style, timeZone).format(date);
+    if (formatted.size >= FORMATTED_MAX) formatted.clear();
+    formatted.set(key, text);
+  }
+  return text;
+}
+
 /** "3 dec 2026, 14:05" in the given time zone. */
-export const formatMoment = (instant: Date | string, timeZone: string): string => formatter('moment', timeZone).format(asDate(instant));
+export const formatMoment = (instant: Date | string, timeZone: string): string => formatCached('moment', instant, timeZone);
 
 /** "3 dec 2026" in the given time zone. */
-export const formatDay = (instant: Date | string, timeZone: string): string => formatter('day', timeZone).format(asDate(instant));
+export const formatDay = (instant: Date | string, timeZone: string): string => formatCached('day', instant, timeZone);
 
 /** "donderdag 3 december 2026" in the given time zone. */
 export const formatWeekday = (instant: Date | string, timeZone: string): string => formatter('weekday', timeZone).format(asDate(instant));

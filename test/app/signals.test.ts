@@ -648,6 +648,40 @@ describe('casus <ref>: need-to-know', () => {
     );
   });
 
+  it('assesses from the facts index, which holds no names or free text, and from the documents when a case has no complete index', async () => {
+    const h = await harness();
+    const { caseRef } = await report(h, actor('u-jw'), { observedDate: '2026-03-14', observedTime: '23:30', categories: 'geluid' });
+    await report(h, actor('u-handhaving'), { observedDate: '2026-03-15', observedTime: '10:00', categories: 'drugs', severity: 'hoog' });
+    await report(h, actor('u-politie'), { subject: 'persoon', ...PERSON, observedDate: '2026-03-15', observedTime: '11:00', categories: 'geluid', description: SECRET_TEXT });
+    const assessmentOf = async () =>
+      elements((await viewCase(h.ctx, actor('u-wm'), caseRef, { details: false })).card)
+        .filter((e) => e.type === 'FactSet')
+        .flatMap((f) => f.facts as { title: string; value: string }[]);
+    const fromIndex = await assessmentOf();
+    const a = nl.signals.caseCard.assessment;
+    expect(fromIndex).toEqual(
+      expect.arrayContaining([
+        { title: a.total, value: '3' },
+        { title: a.organisations, value: '3' },
+        { title: a.night, value: a.nightValue(33, 1) },
+        { title: a.severity, value: 'Hoog' },
+        { title: a.categories, value: a.categoriesValue(2, 'Geluid, Drugs') },
+      ]),
+    );
+
+    const c = await caseByRef(h, caseRef);
+    const members = (await h.store.range(indexes.caseSignalFacts(c.id), -Infinity, Infinity)).map((e) => e.member);
+    expect(members).toHaveLength(3);
+    for (const m of members) {
+      expect(m).not.toContain(PERSON.personName);
+      expect(m).not.toContain(SECRET_TEXT);
+    }
+
+    // A case stored before the index existed (or with one entry missing): the same figures, from the documents.
+    await h.store.commit([{ op: 'unindex', index: indexes.caseSignalFacts(c.id), member: members[0]! }]);
+    expect(await assessmentOf()).toEqual(fromIndex);
+  });
+
   it('person data: the reporting organisation and the municipality see it, another partner sees only that it exists', async () => {
     const h = await harness();
     const person = await report(h, actor('u-jw'), {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeExcerpt, escapeText } from '../../src/cards/escape.js';
+import { escapeExcerpt, escapeText, escapeTextFully } from '../../src/cards/escape.js';
 
 describe('escapeText: user text shows as typed in a TextBlock', () => {
   it.each([
@@ -47,5 +47,26 @@ describe('escapeExcerpt', () => {
     expect(escapeExcerpt('abcdef', 4)).toBe('abc…');
     expect(escapeExcerpt('😀😀😀😀', 3)).toBe('😀😀…');
     expect(escapeExcerpt('**', 5)).toBe('\\*\\*');
+  });
+});
+
+describe('escapeText: the shortcut for text that needs no escaping', () => {
+  it('gives exactly what the full escaping gives, for random text from plain and special characters', () => {
+    // Letters, digits, spaces and every kind of character the escaping handles.
+    const alphabet = [...'abcXYZ 019.-+', ...'\\`*_[]()#>~|!{}<', '\n', '\r', '\t', '\u0000', '\u0007', '\u007F', '\u00A0', '\u200B', '\u2028', '\u202E', '\u2067', '\u3000', '\uFEFF', 'é', '😀'];
+    let seed = 42;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+    let plain = 0;
+    for (let i = 0; i < 20_000; i++) {
+      // Mostly plain characters, so that both paths are taken often.
+      const length = Math.floor(random() * 12);
+      const text = Array.from({ length }, () => alphabet[random() < 0.85 ? Math.floor(random() * 13) : Math.floor(random() * alphabet.length)]).join('');
+      for (const multiline of [false, true]) {
+        const got = escapeText(text, { multiline });
+        expect(got, JSON.stringify(text)).toBe(escapeTextFully(text, { multiline }));
+        if (got === text) plain++;
+      }
+    }
+    expect(plain).toBeGreaterThan(5_000);
   });
 });
