@@ -125,6 +125,36 @@ describe('RedisStore', () => {
     }
   });
 
+  it('sends the commands of one tick in one write, also after a reconnect, each answered in order', async () => {
+    const server = await startRedisServer();
+    const store = await RedisStore.connect(server.url, { prefix: 'batch:' });
+    const spy = new Redis(server.url);
+    // Redis counts the reads it does on its sockets: one per batch of commands that arrived together.
+    const reads = async () => Number(/total_reads_processed:(\d+)/.exec(await spy.info('stats'))![1]);
+    const oneTick = async () => {
+      await store.commit(Array.from({ length: 100 }, (_, i) => ({ op: 'put' as const, key: `k${i}`, value: i })));
+      const before = await reads();
+      const values = await Promise.all(Array.from({ length: 100 }, (_, i) => store.get<number>(`k${i}`)));
+      const after = await reads();
+      expect(values.map((v) => v?.value)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      // The spy's own INFO is one read; 100 separate writes would be tens.
+      return after - before;
+    };
+    try {
+      expect(await oneTick()).toBeLessThanOrEqual(4);
+      server.kill9();
+      await expect.poll(() => store.ping().then(() => 'up', () => 'down'), { timeout: 10_000, interval: 50 }).toBe('down');
+      await server.restart();
+      await expect.poll(() => store.ping().then(() => 'up', () => 'down'), { timeout: 10_000, interval: 50 }).toBe('up');
+      await expect.poll(() => spy.ping().then(() => 'up', () => 'down'), { timeout: 10_000, interval: 50 }).toBe('up');
+      expect(await oneTick()).toBeLessThanOrEqual(4);
+    } finally {
+      spy.disconnect();
+      await store.close();
+      await server.stop();
+    }
+  });
+
   it('connect rejects with a clear message when Redis cannot be reached', async () => {
     const server = await startRedisServer();
     const { url } = server;
