@@ -148,22 +148,28 @@ interface WithScripts {
 }
 
 /**
- * Corks the socket at its first write in a tick and uncorks it on the next tick: everything
- * written meanwhile leaves in one `writev`. The order of commands, and so of their replies, is
- * unchanged; a command waits for the current run of callbacks to end, not for a timer.
+ * The first command of a tick is written at once (Redis can work on it while this process goes
+ * on); the socket is then corked until the next tick, so every further command of the same tick
+ * leaves in one `writev`. The order of commands, and so of their replies, is unchanged.
  */
 function coalesceWrites(socket: Socket): void {
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  let wroteThisTick = false;
   let corked = false;
-  const uncork = () => {
-    corked = false;
-    socket.uncork();
+  const endOfTick = () => {
+    wroteThisTick = false;
+    if (corked) {
+      corked = false;
+      socket.uncork();
+    }
   };
   socket.write = ((...args: unknown[]) => {
-    if (!corked) {
+    if (!wroteThisTick) {
+      wroteThisTick = true;
+      process.nextTick(endOfTick);
+    } else if (!corked) {
       corked = true;
       socket.cork();
-      process.nextTick(uncork);
     }
     return write(...args);
   }) as Socket['write'];
@@ -197,7 +203,8 @@ export class RedisStore implements Store {
     client.on('error', (error: Error) => onError(error));
     // ioredis writes every command to the socket at once: a system call each, 20–50 µs of CPU on
     // this kind of VM. Commands issued in the same tick (concurrent requests, reads issued
-    // together) go out in one write instead. Each (re)connect brings a new socket.
+    // together) go out in two writes instead: the first at once, the rest together (see
+    // coalesceWrites). Each (re)connect brings a new socket.
     client.on('connect', () => coalesceWrites((client as unknown as { stream: Socket }).stream));
     client.defineCommand('ovbCommit', { lua: COMMIT_SCRIPT });
     client.defineCommand('ovbGetMany', { lua: GET_MANY_SCRIPT });

@@ -125,7 +125,7 @@ describe('RedisStore', () => {
     }
   });
 
-  it('sends the commands of one tick in one write, also after a reconnect, each answered in order', async () => {
+  it('sends the commands of one tick in two writes (the first at once, then the rest), also after a reconnect, each answered in order', async () => {
     const server = await startRedisServer();
     const store = await RedisStore.connect(server.url, { prefix: 'batch:' });
     const spy = new Redis(server.url);
