@@ -700,9 +700,9 @@ export async function viewCase(ctx: AppContext, actor: Actor, rawRef: string, op
   }
 
   const now = ctx.clock.now();
-  const { assessed, recent } = await caseSignalsForView(ctx, c.id);
+  // The most recent signals, whole; the assessment's facts of all of them.
+  const { assessed, recent: signals } = await caseSignalsForView(ctx, c.id);
   const assessment = assess(assessed, now, ctx.timeZone);
-  const signals = recent;
 
   let shown = 0;
   let withheld = 0;

@@ -550,7 +550,8 @@ export function caseCard(view: CaseView): AdaptiveCard {
 
 /** Free text as typed (line breaks kept), or, when longer than the excerpt, its start on one line. */
 function excerpt(value: string): string {
-  return [...value].length > CASE_CARD_LIMITS.excerpt ? escapeExcerpt(value, CASE_CARD_LIMITS.excerpt) : escapeText(value, { multiline: true });
+  const long = value.length > CASE_CARD_LIMITS.excerpt && [...value].length > CASE_CARD_LIMITS.excerpt;
+  return long ? escapeExcerpt(value, CASE_CARD_LIMITS.excerpt) : escapeText(value, { multiline: true });
 }
 
 function caseSignalContainer(s: CaseSignalItem): Element {

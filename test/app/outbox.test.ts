@@ -379,6 +379,29 @@ describe('outbox: a recipient without a conversation reference', () => {
   });
 });
 
+describe('conversation references', () => {
+  it('a changed reference is stored at once; an unchanged one is read again only after a minute', async () => {
+    const w = await world();
+    const stored = async () => ((await w.store.get<{ reference: { serviceUrl: string } }>(conversationKey(WM)))?.value.reference.serviceUrl);
+    await saveConversation(w.ctx, WM, reference(WM));
+    expect(await stored()).toBe('http://127.0.0.1:1');
+    // Teams moved the user to another service URL: the next message stores it, however soon.
+    await saveConversation(w.ctx, WM, { ...reference(WM), serviceUrl: 'http://127.0.0.1:2' });
+    expect(await stored()).toBe('http://127.0.0.1:2');
+
+    // The same reference within a minute is not even read (nothing in the bot deletes one; this
+    // stands for a store changed behind the bot's back) …
+    await w.store.commit([{ op: 'delete', key: conversationKey(WM) }]);
+    w.advance(30_000);
+    await saveConversation(w.ctx, WM, { ...reference(WM), serviceUrl: 'http://127.0.0.1:2' });
+    expect(await stored()).toBeUndefined();
+    // … a minute after it was last confirmed, it is, and stored again.
+    w.advance(31_000);
+    await saveConversation(w.ctx, WM, { ...reference(WM), serviceUrl: 'http://127.0.0.1:2' });
+    expect(await stored()).toBe('http://127.0.0.1:2');
+  });
+});
+
 describe('classifyDelivery', () => {
   it.each([
     [{ ok: true } as DeliveryResult, 'delivered'],
