@@ -42,6 +42,7 @@ export interface RedisRestartOptions {
 
 interface Said {
   id: string;
+  command: string;
   at: number;
   status?: number;
   error?: string;
@@ -78,15 +79,17 @@ export async function redisRestartDrill(options: RedisRestartOptions): Promise<D
       }
     })();
 
-    // Chat: users type `help`; every message must get an answer (the help card or "try again").
+    // Chat: users type `mijn meldingen` (which reads the store) and `help` (which needs nothing from
+    // it) in turn; every message must get an answer — "try again" where the store is needed.
     const said: Said[] = [];
     let chatting = true;
     const chatters = Array.from({ length: Math.max(1, Math.floor(options.workers / 2)) }, async (_, w) => {
       const user = users[w % users.length]!;
-      while (chatting) {
+      for (let n = 0; chatting; n++) {
         const at = Date.now();
-        const r = await user.say(url, 'help');
-        said.push({ id: r.id, at, ...('status' in r ? { status: r.status } : { error: r.error }) });
+        const command = n % 2 === 0 ? 'mijn meldingen' : 'help';
+        const r = await user.say(url, command);
+        said.push({ id: r.id, command, at, ...('status' in r ? { status: r.status } : { error: r.error }) });
         await pause(30);
       }
     });
@@ -139,12 +142,20 @@ export async function redisRestartDrill(options: RedisRestartOptions): Promise<D
     for (const p of stub.posted) if (p.activityId) replies.set(p.activityId, [...(replies.get(p.activityId) ?? []), visibleText(p.activity)]);
     const whileDown = said.filter((s) => s.at >= downAt + 200 && s.at < upAt);
     const unanswered = whileDown.filter((s) => !replies.has(s.id));
-    const tryAgain = whileDown.filter((s) => replies.get(s.id)?.some((t) => TRY_AGAIN.test(t)));
+    const needingStore = whileDown.filter((s) => s.command === 'mijn meldingen');
+    const tryAgain = needingStore.filter((s) => replies.get(s.id)?.some((t) => TRY_AGAIN.test(t)));
+    const helpWhileDown = whileDown.filter((s) => s.command === 'help');
+    const helpAnswered = helpWhileDown.filter((s) => replies.get(s.id)?.some((t) => TRY_AGAIN.test(t) || t.includes('Wat je kunt doen')));
     const httpFailures = said.filter((s) => s.error !== undefined || (s.status ?? 0) >= 500);
     report.check(
-      'messages while Redis is down are answered with "probeer het zo opnieuw"',
-      whileDown.length > 0 && unanswered.length === 0 && tryAgain.length === whileDown.length,
-      `${whileDown.length} messages while down: ${tryAgain.length} "probeer het zo opnieuw", ${unanswered.length} without reply`,
+      'messages that need the store while Redis is down are answered with "probeer het zo opnieuw"',
+      needingStore.length > 0 && tryAgain.length === needingStore.length,
+      `${needingStore.length} "mijn meldingen" while down: ${tryAgain.length} "probeer het zo opnieuw"`,
+    );
+    report.check(
+      'every message while Redis is down is answered, none with silence',
+      whileDown.length > 0 && unanswered.length === 0 && helpAnswered.length === helpWhileDown.length,
+      `${whileDown.length} messages while down, ${unanswered.length} without reply; "help": ${helpWhileDown.length - helpAnswered.length} of ${helpWhileDown.length} with neither the help card nor "probeer het zo opnieuw"`,
     );
     report.check(
       'card actions while Redis is down are answered with "probeer het zo opnieuw"',
@@ -165,7 +176,7 @@ export async function redisRestartDrill(options: RedisRestartOptions): Promise<D
     );
     report.check('new signals are confirmed after recovery', ledger.confirmed.size > confirmedBefore + retried.length, `${confirmedBefore} before the outage, ${ledger.confirmed.size} in total`);
     report.figure('confirmed', ledger.confirmed.size);
-    report.figure('try-again answers', ledger.tryAgain + tryAgain.length);
+    report.figure('try-again answers', ledger.tryAgain + whileDown.filter((s) => replies.get(s.id)?.some((t) => TRY_AGAIN.test(t))).length);
 
     const store = await RedisStore.connect(redis.url);
     try {
