@@ -462,15 +462,20 @@ function assessmentFacts(a: Assessment, view: CaseView): [string, string][] {
 /**
  * How much of a case the card shows. Teams refuses a bot message over its size limit (413
  * `MessageSizeTooBig`; documented as 28–40 KB of UTF-16 over the years, 100 KB now), so a busy case
- * must not grow its card without bound: the most recent signals, events and pass-on requests, free
- * text cut to an excerpt, and a budget for the card's JSON that the signals fill until it is spent.
+ * must not grow its card without bound: the most recent signals, events and pass-on requests, a
+ * pass-on reason over 500 characters (it may have 1,000) cut to an excerpt, and a
+ * budget for the card's JSON that the signals — with their whole descriptions — fill until it is
+ * spent: a card with long descriptions shows fewer signals (and, should not even the most recent
+ * one fit whole, that one with the start of its description).
  */
 export const CASE_CARD_LIMITS = {
   signals: 10,
   events: 15,
   passOns: 5,
-  /** Characters of a description or reason shown (before escaping). */
-  excerpt: 500,
+  /** Characters of a pass-on reason shown (before escaping). */
+  reasonExcerpt: 500,
+  /** Characters of a description when not even the most recent signal fits whole. */
+  descriptionExcerpt: 500,
   /** JSON length of the whole card in UTF-16 code units: 36 KB, under the strictest documented limit. */
   jsonBudget: 18_000,
 } as const;
@@ -500,7 +505,7 @@ export function caseCard(view: CaseView): AdaptiveCard {
     for (const p of view.passOns.slice(-limits.passOns)) {
       body.push(
         text(c.passOnLine(p.at, escapeText(p.organisation), c.passOnStatus[p.status]), { size: 'Small' }),
-        text(excerpt(p.reason), { isSubtle: true, size: 'Small', spacing: 'None' }),
+        text(reasonExcerpt(p.reason), { isSubtle: true, size: 'Small', spacing: 'None' }),
       );
     }
   }
@@ -529,16 +534,24 @@ export function caseCard(view: CaseView): AdaptiveCard {
 
   // The signals, most recent first, while the budget lasts (room is kept for the "shown" line).
   // Measuring costs a JSON.stringify, so it happens only when a cheap upper bound says it may not fit.
-  const candidates = view.signals.slice(0, limits.signals).map(caseSignalContainer);
+  const shown = view.signals.slice(0, limits.signals);
+  const candidates = shown.map((item) => caseSignalContainer(item));
   const room = limits.jsonBudget - 200;
   let containers = candidates;
   if (jsonLengthBound(card(body, actions, refresh)) + candidates.reduce((n, c) => n + jsonLengthBound(c) + 1, 0) > room) {
     containers = [];
     let size = JSON.stringify(card(body, actions, refresh)).length;
     for (const container of candidates) {
-      size += JSON.stringify(container).length + 1;
-      if (size > room) break;
+      const added = JSON.stringify(container).length + 1;
+      if (size + added > room) break;
+      size += added;
       containers.push(container);
+    }
+    // Not even the most recent signal fits whole: it is shown with the start of its description.
+    const first = shown[0];
+    if (containers.length === 0 && first !== undefined) {
+      const cut = caseSignalContainer(first, limits.descriptionExcerpt);
+      if (size + JSON.stringify(cut).length + 1 <= room) containers.push(cut);
     }
   }
   if (containers.length < view.totalSignals) {
@@ -548,13 +561,14 @@ export function caseCard(view: CaseView): AdaptiveCard {
   return card(body, actions, refresh);
 }
 
-/** Free text as typed (line breaks kept), or, when longer than the excerpt, its start on one line. */
-function excerpt(value: string): string {
-  const long = value.length > CASE_CARD_LIMITS.excerpt && [...value].length > CASE_CARD_LIMITS.excerpt;
-  return long ? escapeExcerpt(value, CASE_CARD_LIMITS.excerpt) : escapeText(value, { multiline: true });
+/** A reason as typed (line breaks kept), or, when longer than the excerpt, its start on one line. */
+function reasonExcerpt(value: string): string {
+  const max = CASE_CARD_LIMITS.reasonExcerpt;
+  return value.length > max && [...value].length > max ? escapeExcerpt(value, max) : escapeText(value, { multiline: true });
 }
 
-function caseSignalContainer(s: CaseSignalItem): Element {
+/** One signal of the case card; `excerpt`: its description cut to that many characters. */
+function caseSignalContainer(s: CaseSignalItem, excerpt?: number): Element {
   const c = t.caseCard;
   const items: Element[] = [
     text(`**${s.ref}** · ${s.observedAt} · ${escapeText(s.organisation)}`, { size: 'Small' }),
@@ -574,7 +588,7 @@ function caseSignalContainer(s: CaseSignalItem): Element {
   items.push(
     s.description === 'hidden'
       ? text(c.descriptionHidden, { size: 'Small', spacing: 'None', isSubtle: true })
-      : text(excerpt(s.description), { size: 'Small', spacing: 'None' }),
+      : text(excerpt === undefined ? escapeText(s.description, { multiline: true }) : escapeExcerpt(s.description, excerpt), { size: 'Small', spacing: 'None' }),
   );
   return { type: 'Container', separator: true, items };
 }

@@ -16,6 +16,7 @@ import {
   type ConfirmationView,
   type SignalFormView,
 } from '../../src/cards/signal-cards.js';
+import { escapeText } from '../../src/cards/escape.js';
 import { FORM_FIELDS } from '../../src/domain/signal.js';
 import { nl } from '../../src/i18n/nl.js';
 import type { AdaptiveCard } from '../../src/ports.js';
@@ -418,10 +419,15 @@ describe('case card', () => {
     // The most recent signal comes first, and the card says how many of the 250 it shows.
     expect(JSON.stringify(containers[0])).toContain('M-2026-00100');
     expect(texts(card)).toContain(nl.signals.caseCard.signalsShown(containers.length, 250));
-    // Descriptions and reasons are cut to an excerpt that ends in an ellipsis.
+    // Not even the most recent signal fits whole with these texts: it comes with the start of its description.
+    expect(containers).toHaveLength(1);
     const description = texts(card).find((x) => x.startsWith('Beschrijving 0'))!;
     expect(description.endsWith('…')).toBe(true);
-    expect(description.length).toBeLessThan(3 * CASE_CARD_LIMITS.excerpt);
+    expect(description.length).toBeLessThan(3 * CASE_CARD_LIMITS.descriptionExcerpt);
+    // Pass-on reasons come as an excerpt.
+    const reason = texts(card).find((x) => x.startsWith('Reden 8'))!;
+    expect(reason.endsWith('…')).toBe(true);
+    expect(reason.length).toBeLessThan(3 * CASE_CARD_LIMITS.reasonExcerpt);
     // The latest events and pass-on requests, with a line that says so.
     expect(texts(card)).toContain(nl.signals.caseCard.eventsShown(CASE_CARD_LIMITS.events, 60));
     expect(JSON.stringify(card)).toContain('gebeurtenis 59');
@@ -431,11 +437,27 @@ describe('case card', () => {
     expect(texts(card).some((x) => x.startsWith('Reden 3'))).toBe(false);
   });
 
-  it('shows a short description whole, with its line breaks', () => {
+  it('shows long descriptions whole, and fewer signals when they do not all fit', () => {
     const base = caseView();
-    const card = caseCard(caseView({ signals: [{ ...base.signals[1]!, description: 'Eerste regel\nTweede regel' }], totalSignals: 1 }));
-    expect(texts(card)).toContain('Eerste regel\n\nTweede regel');
-    expect(texts(card).some((x) => x.includes('…'))).toBe(false);
+    const signals = Array.from({ length: 10 }, (_, i) => ({
+      ...base.signals[1]!,
+      ref: `M-2026-${String(100 - i).padStart(5, '0')}`,
+      description: `Melding ${i}: ${'een lange beschrijving van wat er gebeurde '.repeat(47)}`.slice(0, 2000),
+    }));
+    const card = caseCard(caseView({ signals, totalSignals: 10 }));
+    expect(JSON.stringify(card).length).toBeLessThanOrEqual(CASE_CARD_LIMITS.jsonBudget);
+    const containers = (card.body as El[]).filter((e) => e.type === 'Container');
+    expect(containers.length).toBeGreaterThan(3);
+    expect(containers.length).toBeLessThan(10);
+    expect(texts(card)).toContain(nl.signals.caseCard.signalsShown(containers.length, 10));
+    for (let i = 0; i < containers.length; i++) expect(texts(card)).toContain(escapeText(signals[i]!.description));
+  });
+
+  it('shows a description whole, with its line breaks', () => {
+    const base = caseView();
+    const long = `Eerste regel\n${'lang '.repeat(390)}einde`;
+    const card = caseCard(caseView({ signals: [{ ...base.signals[1]!, description: long }], totalSignals: 1 }));
+    expect(texts(card)).toContain(`Eerste regel\n\n${'lang '.repeat(390)}einde`);
   });
 });
 
