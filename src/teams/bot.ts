@@ -21,6 +21,7 @@ import { RateLimiter } from '../app/rate-limit.js';
 import type { OutgoingMessage } from '../ports.js';
 import { TeamsMessenger } from './messenger.js';
 import { createProactiveAdapter } from './proactive-transport.js';
+import { reuseConnectorClients } from './connector-clients.js';
 import { conversationKindOf, incomingActivitySchema, isLoopbackServiceUrl } from './activity-schema.js';
 import { decide, isAllowed } from '../domain/access.js';
 import { audit, auditDecision } from '../app/audit.js';
@@ -50,6 +51,7 @@ export function createTeamsBot(options: { ctx: AppContext; config: Config; featu
         ...(config.auth.appTenantId ? { MicrosoftAppTenantId: config.auth.appTenantId } : {}),
       })
     : new TeamsAdapter();
+  reuseConnectorClients(adapter);
 
   const app = new Application<TurnState>({
     adapter,

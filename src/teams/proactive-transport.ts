@@ -1,5 +1,6 @@
 import { TeamsAdapter } from '@microsoft/teams-ai';
 import type { Config } from '../config.js';
+import { reuseConnectorClients } from './connector-clients.js';
 
 /**
  * The Bot Connector transport for proactive sends (the outbox's deliveries).
@@ -100,7 +101,7 @@ export function proactiveHttpClient(fetchImpl: typeof fetch = fetch) {
 /** An adapter like the bot's (same credentials), used only to send proactive messages. */
 export function createProactiveAdapter(config: Pick<Config, 'auth'>): TeamsAdapter {
   const options = { httpClient: proactiveHttpClient() } as unknown as ConstructorParameters<typeof TeamsAdapter>[3];
-  return config.auth
+  const adapter = config.auth
     ? new TeamsAdapter(
         {
           MicrosoftAppId: config.auth.appId,
@@ -113,4 +114,7 @@ export function createProactiveAdapter(config: Pick<Config, 'auth'>): TeamsAdapt
         options,
       )
     : new TeamsAdapter(undefined, undefined, undefined, options);
+  // One connector client per service URL for all deliveries, not one per notice (connector-clients.ts).
+  reuseConnectorClients(adapter);
+  return adapter;
 }
