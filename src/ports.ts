@@ -81,7 +81,12 @@ export interface Store {
    * check needs about a place, a person and a case, in one round trip to Redis.
    */
   summarise(queries: readonly IndexQuery[]): Promise<IndexSummary[]>;
-  /** Atomically increments and returns a named counter (starts at 1). */
+  /**
+   * Atomically increments and returns a named counter (starts at 1). The number is durable at the
+   * latest together with the next commit that completes after it (use it in that commit before
+   * telling anyone): a crash that loses the number loses that commit too, so no number that was
+   * shown is ever issued twice.
+   */
   nextSeq(name: string): Promise<number>;
   /** Entries of a log with from <= at <= to, in append order. */
   readLog(log: string, from: number, to: number, options?: { limit?: number }): Promise<LogEntry[]>;

@@ -17,7 +17,7 @@
  *
  * - Durability, by group commit: the fsync runs on libuv's thread pool, and one fsync covers every
  *   line written before it started, so concurrent commits share it and the event loop never
- *   blocks on the disk. `commit()` and `nextSeq()` resolve only once their line is fsync'ed.
+ *   blocks on the disk. `commit()` resolves only once its line is fsync'ed.
  *   Memory can hold a line that is not yet durable, so **every answer that saw it waits**: a read
  *   (or a commit refused on a condition) captures its result at once, then resolves only after
  *   the lines that last wrote what it read (the document, index or log — `pending`) are fsync'ed.
@@ -25,16 +25,29 @@
  *   answered "already received" only once the first click's signal is on disk — while a read of
  *   data written earlier answers at once, however busy the journal is.
  *
+ * - Sequences: `nextSeq()` answers once its line is written (a kill -9 cannot take it back), not
+ *   fsync'ed. A number is only ever shown to anyone as part of a commit that uses it, and that
+ *   commit's line comes later in the journal, so the fsync that makes the commit durable covers
+ *   the number too. Power loss before that fsync loses both: the number may be issued again, but
+ *   nobody was told it. This saves a submit one fsync wait of its two.
+ *
  * - Torn tail: a process killed mid-write leaves an unterminated last line. That commit was never
  *   acknowledged (the ack waits for fsync), so it is dropped and truncated away on open, so that
  *   the next record does not get glued to garbage. A malformed line that *is* terminated cannot be
  *   produced by a crash (each line is written by one write call ending in '\n'), so it means real
  *   corruption: open refuses rather than silently losing data after it.
  *
- * - Compaction (see `compact()`): snapshot -> temp file + fsync -> rename + fsync dir -> truncate
- *   journal. Every record has an lsn and the snapshot stores the lsn it includes, so replay skips
- *   records the snapshot already contains; this is what makes every intermediate crash state
- *   recoverable without double-applying appends.
+ * - Compaction (see `compactInBackground()`) runs beside the writes, in slices of a few
+ *   milliseconds, so the event loop never stalls on it: rotate the journal (new records go to a new
+ *   `journal.jsonl`, the old one becomes `journal.old.jsonl`) -> write the snapshot as of the lsn at
+ *   rotation -> temp file + fsync -> rename + fsync dir -> delete the old journal. The snapshot is
+ *   "fuzzy": an item may be written with a value it got after the rotation. That is safe because
+ *   every record holds absolute effects (set this document, this member's score, this sequence
+ *   value; delete) and log appends carry their id, so replaying the records after the snapshot's
+ *   lsn — all of them in the new journal — ends in the same state, and an append already in the
+ *   snapshot is skipped by its id. The snapshot is named only once every record whose effect it
+ *   may hold is fsync'ed, so a commit is never half in it. Every record has an lsn and the
+ *   snapshot stores the lsn it includes, so replay skips records the snapshot already contains.
  *
  * - Indexes: a chunked sorted list per index (sorted by score, then member in Redis' byte order).
  *   Binary search over chunks then within a chunk gives O(log n) bounds, so count is O(log n) and
@@ -61,9 +74,14 @@ import {
 } from './write-ops.js';
 
 export interface EmbeddedStoreOptions {
-  /** Compact once the journal holds this many records (default 10,000). */
+  /** Compact once the journal holds this many records (default 100,000: bounds the replay at open). */
   compactAfterRecords?: number;
-  /** ... or this many bytes (default 16 MiB), whichever comes first. */
+  /**
+   * ... or this many bytes (default 16 MiB) and at least as many as the last snapshot, whichever
+   * comes first. Like Redis' AOF rewrite: a snapshot costs what the whole data set costs to write,
+   * so it waits until the journal has grown as large; the work per write then does not grow with
+   * the data set.
+   */
   compactAfterBytes?: number;
   /**
    * Called when a compaction fails; the store keeps working on the (still valid) journal and
@@ -75,6 +93,10 @@ export interface EmbeddedStoreOptions {
 const JOURNAL = 'journal.jsonl';
 const SNAPSHOT = 'snapshot.json';
 const SNAPSHOT_TMP = 'snapshot.json.tmp';
+/** The journal before the last rotation, until the snapshot that covers it is named (see compaction). */
+const JOURNAL_OLD = 'journal.old.jsonl';
+/** A background compaction works this long, then lets the event loop run (ms). */
+const COMPACTION_SLICE_MS = 4;
 const LOCK = 'LOCK';
 const SNAPSHOT_FORMAT = 'overlastbot-embedded-snapshot';
 
@@ -100,12 +122,20 @@ export class EmbeddedStore implements Store {
   /** lsn of the last record applied (from snapshot or journal). */
   private lsn = 0;
   private snapshotLsn = 0;
+  /** Size of the last snapshot written or loaded (see `compactAfterBytes`). */
+  private snapshotBytes = 0;
 
   private fd = -1;
   private journalBytes = 0;
   private journalRecords = 0;
   /** Automatic compaction is not retried before the journal holds this many records. */
   private compactionDeferredUntil = 0;
+  /** The compaction running in the background, if any. */
+  private compaction: Promise<void> | undefined;
+  /** `journal.old.jsonl` exists: rotated away by a compaction that has not finished (or failed). */
+  private oldJournal = false;
+  /** The old journal's fd, closed once no fsync of it is in flight. */
+  private retiredFd = -1;
   private closed = false;
   /** Set when a journal write failed: the file may be in an unknown state, so writes stop. */
   private failure: Error | undefined;
@@ -132,7 +162,7 @@ export class EmbeddedStore implements Store {
     options: EmbeddedStoreOptions,
     private readonly releaseLock: () => void,
   ) {
-    this.compactAfterRecords = positiveOption(options.compactAfterRecords, 10_000, 'compactAfterRecords');
+    this.compactAfterRecords = positiveOption(options.compactAfterRecords, 100_000, 'compactAfterRecords');
     this.compactAfterBytes = positiveOption(options.compactAfterBytes, 16 * 1024 * 1024, 'compactAfterBytes');
     this.onCompactionError =
       options.onCompactionError ??
@@ -146,7 +176,7 @@ export class EmbeddedStore implements Store {
     const release = acquireLock(abs);
     const store = new EmbeddedStore(abs, options, release);
     try {
-      store.load();
+      await store.load();
     } catch (error) {
       if (store.fd >= 0) fs.closeSync(store.fd);
       release();
@@ -269,21 +299,23 @@ export class EmbeddedStore implements Store {
     const lsn = this.lsn + 1;
     this.writeRecord(`{"lsn":${lsn},"seq":${JSON.stringify(name)},"value":${value}}`);
     this.seqs.set(name, value);
-    const line = this.linesWritten;
     this.lsn = lsn;
     this.maybeCompact();
-    await this.waitDurable(line);
+    // Not waiting for the fsync: see "Sequences" in the design notes.
     return value;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A running compaction stops at its next slice; the old journal it leaves is merged on open.
+    await this.compaction?.catch(() => undefined);
     // Every acknowledged write is fsync'ed already; wait for the lines still on their way, so
     // nothing in flight is cut off (their callers are waiting for the same fsync).
     await this.waitDurable(this.linesWritten).catch(() => undefined);
     try {
       if (this.fd >= 0) fs.closeSync(this.fd);
+      this.closeRetired();
     } finally {
       this.fd = -1;
       this.releaseLock();
@@ -291,20 +323,17 @@ export class EmbeddedStore implements Store {
   }
 
   /**
-   * Writes a snapshot and empties the journal. Runs automatically past the thresholds; public for
-   * tests and maintenance. Crash analysis, step by step:
-   *
-   * 1. Snapshot to `snapshot.json.tmp`, fsync. A crash here leaves a partial temp file, which open
-   *    deletes; `snapshot.json` + journal are untouched.
-   * 2. rename over `snapshot.json`, fsync the dir. rename is atomic: after a crash either the old
-   *    or the new snapshot is there, complete. The journal still holds everything, and replay
-   *    skips the records whose lsn the snapshot already covers, so either snapshot works.
-   * 3. Truncate the journal, fsync. Only now, because only now is the new snapshot durably named.
-   *    A crash before the truncate leaves old records that replay skips by lsn.
+   * Writes a snapshot of everything written before the call, and drops the journal records it
+   * covers. Runs automatically (in the background) past the thresholds; public for tests,
+   * maintenance and retention, which needs deleted data gone from the files.
+   * See `compactInBackground` for the steps and what a crash at each of them leaves.
    */
   async compact(): Promise<void> {
     this.assertWritable();
-    this.compactNow();
+    // One that is running started before the caller's last write (retention relies on this).
+    await this.compaction?.catch(() => undefined);
+    this.assertWritable();
+    await this.startCompaction();
   }
 
   // ---------------------------------------------------------------- internals
@@ -426,6 +455,8 @@ export class EmbeddedStore implements Store {
     this.syncInFlight = true;
     fs.fsync(this.fd, (error) => {
       this.syncInFlight = false;
+      // The journal was rotated meanwhile: this was the old one's last fsync.
+      if (this.compactions !== epoch && this.retiredFd >= 0) this.closeRetired();
       if (error) {
         this.fail(error, this.compactions === epoch ? this.syncedBytes : 0);
         return;
@@ -446,57 +477,150 @@ export class EmbeddedStore implements Store {
   }
 
   private maybeCompact(): void {
-    const due = this.journalRecords >= this.compactAfterRecords || this.journalBytes >= this.compactAfterBytes;
+    if (this.compaction || this.closed) return;
+    const due = this.journalRecords >= this.compactAfterRecords || this.journalBytes >= Math.max(this.compactAfterBytes, this.snapshotBytes);
     if (!due || this.journalRecords < this.compactionDeferredUntil) return;
-    try {
-      this.compactNow();
-    } catch (error) {
-      // The commit that triggered this is durable already; failing it now would lie to the caller.
+    // The commit that triggered this is not failed by it: its record is in the journal either way.
+    this.startCompaction().catch((error: unknown) => {
+      if (error instanceof CompactionStopped) return;
       this.compactionDeferredUntil = this.journalRecords + this.compactAfterRecords;
       this.onCompactionError(asError(error));
-    }
+    });
   }
 
-  private compactNow(): void {
+  private startCompaction(): Promise<void> {
+    this.compaction ??= this.compactInBackground().finally(() => {
+      this.compaction = undefined;
+    });
+    return this.compaction;
+  }
+
+  /**
+   * The background compaction. Steps, and what a crash (kill -9, power loss) after each leaves:
+   *
+   * 1. Rotate: fsync the journal, rename it to `journal.old.jsonl`, open a new `journal.jsonl`,
+   *    fsync the dir. Every line of the old journal is on disk before the first line of the new one
+   *    is written, so the two never leave a gap. A crash now: the old snapshot, the old journal and
+   *    perhaps a new one; open replays both in order (and compacts right away, see `load`). Skipped
+   *    when a failed compaction already left an old journal: the new one then simply grows on.
+   * 2. Write the snapshot as of the lsn at rotation to `snapshot.json.tmp`, in slices, reading the
+   *    live state (fuzzy: see the design notes). A crash: a partial temp file, which open deletes.
+   * 3. Wait until every journal line written so far is fsync'ed, then fsync the temp file. After
+   *    this, every effect the snapshot may hold is in a durable record after its lsn.
+   * 4. Rename over `snapshot.json`, fsync the dir. Atomic: after a crash either the old snapshot
+   *    (with both journals complete) or the new one (whose lsn makes replay skip the old journal).
+   * 5. Delete the old journal, fsync the dir. A crash before: replay skips its records by lsn.
+   *
+   * A stop (close, or a failed journal write) ends it at the next slice: the temp file is removed
+   * and the old journal stays for the next open.
+   */
+  private async compactInBackground(): Promise<void> {
+    if (!this.oldJournal) this.rotateJournal();
+    const lsn = this.lsn;
     const tmp = path.join(this.dir, SNAPSHOT_TMP);
+    const fd = fs.openSync(tmp, 'w');
     try {
-      const fd = fs.openSync(tmp, 'w');
-      try {
-        this.writeSnapshot(fd);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
+      await this.writeSnapshotInSlices(fd, lsn);
+      await this.waitDurable(this.linesWritten);
+      await new Promise<void>((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
+      this.checkCompactionGoesOn();
+    } catch (error) {
+      fs.closeSync(fd);
+      removeIfExists(tmp);
+      throw error;
+    }
+    const bytes = fs.fstatSync(fd).size;
+    fs.closeSync(fd);
+    try {
       fs.renameSync(tmp, path.join(this.dir, SNAPSHOT));
     } catch (error) {
       removeIfExists(tmp);
       throw error;
     }
+    fsyncDir(this.dir);
+    this.snapshotLsn = lsn;
+    this.snapshotBytes = bytes;
+    this.dropOldJournal();
+  }
+
+  /** Step 1 of the background compaction (see there). */
+  private rotateJournal(): void {
+    const journal = path.join(this.dir, JOURNAL);
+    const old = path.join(this.dir, JOURNAL_OLD);
     try {
-      fsyncDir(this.dir);
-      this.snapshotLsn = this.lsn;
-      fs.ftruncateSync(this.fd, 0);
       fs.fsyncSync(this.fd);
     } catch (error) {
-      // The snapshot is named, but we do not know what the journal looks like on disk; appending
-      // more records to it is not safe, so stop (see fail).
+      this.fail(error, this.syncedBytes);
+      throw this.failureError();
+    }
+    fs.renameSync(journal, old);
+    let fd: number;
+    try {
+      fd = fs.openSync(journal, 'a');
+    } catch (error) {
+      fs.renameSync(old, journal);
+      throw error;
+    }
+    const previous = this.fd;
+    this.fd = fd;
+    this.oldJournal = true;
+    this.retiredFd = previous;
+    // An fsync of the old journal still in flight closes it when it is done (startSync).
+    if (!this.syncInFlight) this.closeRetired();
+    // An fsync that started before the rotation must not count for the new file's bytes.
+    this.compactions += 1;
+    this.journalBytes = 0;
+    this.syncedBytes = 0;
+    this.journalRecords = 0;
+    this.markSynced(this.linesWritten);
+    try {
+      fsyncDir(this.dir);
+    } catch (error) {
+      // Without a durable directory entry the new journal's lines could vanish in a crash.
       this.fail(error);
       throw this.failureError();
     }
-    this.journalBytes = 0;
-    this.journalRecords = 0;
-    this.compactionDeferredUntil = 0;
-    // The fsync'ed snapshot holds every line written so far, including those not yet fsync'ed.
-    this.compactions += 1;
-    this.syncedBytes = 0;
-    this.markSynced(this.linesWritten);
   }
 
-  private writeSnapshot(fd: number): void {
+  private closeRetired(): void {
+    if (this.retiredFd < 0) return;
+    const fd = this.retiredFd;
+    this.retiredFd = -1;
+    fs.closeSync(fd);
+  }
+
+  /** Step 5: the snapshot is named, so the old journal's records are all covered. */
+  private dropOldJournal(): void {
+    if (!this.oldJournal) return;
+    removeIfExists(path.join(this.dir, JOURNAL_OLD));
+    this.oldJournal = false;
+    fsyncDir(this.dir);
+  }
+
+  private checkCompactionGoesOn(): void {
+    if (this.closed || this.failure) throw new CompactionStopped();
+  }
+
+  /**
+   * The snapshot, written from the live state a slice at a time. Maps are iterated live (an entry
+   * that exists throughout is visited once; one added meanwhile may be visited, one deleted may
+   * not), an index by a (score, member) cursor (the same holds), a log by position (logs only
+   * grow). Whatever changed after `lsn` is replayed from the journal on open.
+   */
+  private async writeSnapshotInSlices(fd: number, lsn: number): Promise<void> {
     const out = new ChunkedWriter(fd);
-    out.write(`{"format":"${SNAPSHOT_FORMAT}","version":1,"lsn":${this.lsn},\n"seqs":[`);
+    let sliceStart = performance.now();
+    let steps = 0;
+    const pause = async (): Promise<void> => {
+      if ((++steps & 127) !== 0 || performance.now() - sliceStart < COMPACTION_SLICE_MS) return;
+      out.flush();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.checkCompactionGoesOn();
+      sliceStart = performance.now();
+    };
+    out.write(`{"format":"${SNAPSHOT_FORMAT}","version":1,"lsn":${lsn},\n"seqs":[`);
     let first = true;
-    for (const [name, value] of this.seqs) {
+    for (const [name, value] of [...this.seqs]) {
       out.write(`${first ? '' : ','}\n[${JSON.stringify(name)},${value}]`);
       first = false;
     }
@@ -505,39 +629,61 @@ export class EmbeddedStore implements Store {
     for (const [key, doc] of this.docs) {
       out.write(`${first ? '' : ','}\n[${JSON.stringify(key)},${JSON.stringify(doc.etag)},${doc.json}]`);
       first = false;
+      await pause();
     }
     out.write('],\n"indexes":[');
     first = true;
     for (const [name, index] of this.indexes) {
       out.write(`${first ? '' : ','}\n[${JSON.stringify(name)},[`);
+      first = false;
       let firstEntry = true;
-      for (const entry of index.entries()) {
-        out.write(`${firstEntry ? '' : ','}[${JSON.stringify(entry.member)},${JSON.stringify(entry.score)}]`);
-        firstEntry = false;
+      let cursor: IndexEntry | undefined;
+      for (;;) {
+        const batch = index.after(cursor, 128);
+        for (const entry of batch) {
+          out.write(`${firstEntry ? '' : ','}[${JSON.stringify(entry.member)},${JSON.stringify(entry.score)}]`);
+          firstEntry = false;
+        }
+        if (batch.length < 128) break;
+        cursor = batch[batch.length - 1];
+        steps += 127;
+        await pause();
       }
       out.write(']]');
-      first = false;
+      await pause();
     }
     out.write('],\n"logs":[');
     first = true;
     for (const [name, log] of this.logs) {
       out.write(`${first ? '' : ','}\n[${JSON.stringify(name)},[`);
-      let firstEntry = true;
-      for (const entry of log.entries) {
-        out.write(`${firstEntry ? '' : ','}\n[${JSON.stringify(entry.id)},${entry.at},${entry.json}]`);
-        firstEntry = false;
+      first = false;
+      for (let i = 0; i < log.entries.length; i++) {
+        const entry = log.entries[i]!;
+        out.write(`${i === 0 ? '' : ','}\n[${JSON.stringify(entry.id)},${entry.at},${entry.json}]`);
+        await pause();
       }
       out.write(']]');
-      first = false;
     }
     out.write(']}\n');
     out.flush();
   }
 
-  private load(): void {
-    // A leftover temp snapshot is an interrupted compaction (step 1): never renamed, so never used.
+  private async load(): Promise<void> {
+    // A leftover temp snapshot is an interrupted compaction (step 2): never renamed, so never used.
     removeIfExists(path.join(this.dir, SNAPSHOT_TMP));
     this.loadSnapshot();
+
+    // An old journal is a compaction that did not finish (step 1 happened, step 5 did not): its
+    // records come before the current journal's. Those the snapshot covers are skipped by lsn.
+    const oldPath = path.join(this.dir, JOURNAL_OLD);
+    const old = readIfExists(oldPath);
+    if (old) {
+      const { validLength } = this.replay(old, oldPath);
+      // Rotation fsyncs the old journal before the new one gets a line, so a crash cannot tear it
+      // and also leave records after it; a torn tail followed by nothing is a crash before rotation.
+      if (validLength < old.length) fs.truncateSync(oldPath, validLength);
+      this.oldJournal = true;
+    }
 
     const journalPath = path.join(this.dir, JOURNAL);
     let content: Buffer;
@@ -559,7 +705,9 @@ export class EmbeddedStore implements Store {
     this.journalBytes = validLength;
     this.syncedBytes = validLength;
     this.journalRecords = lines;
-    this.maybeCompact();
+    // Finish what the crashed compaction started, before anything else is written.
+    if (this.oldJournal) await this.startCompaction();
+    else this.maybeCompact();
   }
 
   private loadSnapshot(): void {
@@ -571,6 +719,7 @@ export class EmbeddedStore implements Store {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw error;
     }
+    this.snapshotBytes = Buffer.byteLength(text);
     try {
       const snap = JSON.parse(text) as Record<string, unknown>;
       if (snap.format !== SNAPSHOT_FORMAT || snap.version !== 1) throw new Error('unknown format or version');
@@ -640,7 +789,11 @@ export class EmbeddedStore implements Store {
     }
     if (Array.isArray(rec.ops)) {
       const ops = rec.ops.map(decodeOp);
-      for (const op of ops) this.apply(op);
+      for (const op of ops) {
+        // Already in a snapshot written while this record was new (see the design notes).
+        if (op.op === 'append' && this.logs.get(op.log)?.has(op.id, op.at)) continue;
+        this.apply(op);
+      }
     } else if (typeof rec.seq === 'string') {
       this.seqs.set(rec.seq, expectSafeInteger(rec.value));
     } else {
@@ -835,8 +988,23 @@ class SortedIndex {
     return out;
   }
 
-  *entries(): IterableIterator<IndexEntry> {
-    for (const chunk of this.chunks) yield* chunk;
+  /** Up to `limit` entries after `cursor` in (score, member) order; from the first without one. */
+  after(cursor: IndexEntry | undefined, limit: number): IndexEntry[] {
+    const out: IndexEntry[] = [];
+    if (this.chunks.length === 0) return out;
+    let c = 0;
+    let i = 0;
+    if (cursor) {
+      c = this.locate(cursor);
+      i = upperBound(this.chunks[c]!, cursor);
+      if (i === this.chunks[c]!.length) [c, i] = [c + 1, 0];
+    }
+    while (out.length < limit && c < this.chunks.length) {
+      const chunk = this.chunks[c]!;
+      out.push(chunk[i]!);
+      if (++i === chunk.length) [c, i] = [c + 1, 0];
+    }
+    return out;
   }
 
   /** Position of the first entry with score >= `score`, or > `score` when `after`. */
@@ -914,6 +1082,18 @@ class SortedIndex {
   }
 }
 
+/** Position of the first entry after `e`. */
+function upperBound(chunk: readonly IndexEntry[], e: IndexEntry): number {
+  let a = 0;
+  let b = chunk.length;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (compareEntries(chunk[mid]!, e) <= 0) a = mid + 1;
+    else b = mid;
+  }
+  return a;
+}
+
 function lowerBound(chunk: readonly IndexEntry[], e: IndexEntry): number {
   let a = 0;
   let b = chunk.length;
@@ -941,8 +1121,12 @@ class LogState {
   push(entry: StoredLogEntry): void {
     this.entries.push(entry);
     this.lastAt = entry.at;
-    const seq = Number(entry.id.slice(entry.id.indexOf('-') + 1));
-    this.lastSeq = Number.isSafeInteger(seq) ? seq : this.lastSeq + 1;
+    this.lastSeq = seqOf(entry.id, this.lastSeq + 1);
+  }
+
+  /** Whether the entry with this id is here: ids only grow, so it is one at or before the last. */
+  has(id: string, at: number): boolean {
+    return at < this.lastAt || (at === this.lastAt && seqOf(id, Infinity) <= this.lastSeq);
   }
 
   read(from: number, to: number, limit: number): LogEntry[] {
@@ -963,6 +1147,12 @@ class LogState {
     }
     return out;
   }
+}
+
+/** The sequence part of a log id (`<ms>-<seq>`). */
+function seqOf(id: string, fallback: number): number {
+  const seq = Number(id.slice(id.indexOf('-') + 1));
+  return Number.isSafeInteger(seq) ? seq : fallback;
 }
 
 // ------------------------------------------------------------------ files
@@ -1010,6 +1200,22 @@ function ensureDir(dir: string): void {
   for (let d = dir; ; d = path.dirname(d)) {
     fsyncDir(path.dirname(d));
     if (d === firstCreated || path.dirname(d) === d) break;
+  }
+}
+
+function readIfExists(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** A compaction ended early because the store closed or stopped; not an error to report. */
+class CompactionStopped extends Error {
+  constructor() {
+    super('EmbeddedStore: compaction stopped (store closed or failed)');
   }
 }
 

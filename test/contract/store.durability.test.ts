@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { WriteOp } from '../../src/ports.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { recordValue } from '../support/fixtures/embedded-writer.js';
 
@@ -256,6 +257,123 @@ describe('EmbeddedStore durability', () => {
     await expect(EmbeddedStore.open(dir)).rejects.toThrow(/records are missing/);
   });
 
+  it('compacts in the background: writes go on meanwhile, and a crash at any moment of it loses nothing acknowledged', async () => {
+    const dir = tempDir();
+    const store = await EmbeddedStore.open(dir, { compactAfterRecords: 1_000_000 });
+    // Enough data that the snapshot takes many slices.
+    const model = {
+      docs: new Map<string, unknown>(),
+      index: new Map<string, number>(),
+      log: [] as number[],
+      seq: 0,
+      touched: new Set<string>(),
+    };
+    const FILL = 40_000;
+    for (let start = 0; start < FILL; start += 1_000) {
+      const ops: WriteOp[] = [];
+      for (let n = start; n < start + 1_000; n++) {
+        ops.push({ op: 'put', key: `doc:${n}`, value: { n, text: 'x'.repeat(n % 50) } }, { op: 'index', index: 'big', member: `m:${n}`, score: n % 997 });
+        model.docs.set(`doc:${n}`, { n, text: 'x'.repeat(n % 50) });
+        model.touched.add(`doc:${n}`);
+        model.index.set(`m:${n}`, n % 997);
+      }
+      ops.push({ op: 'append', log: 'events', entry: { n: start } });
+      model.log.push(start);
+      expect(await store.commit(ops)).toMatchObject({ ok: true });
+    }
+    await store.commit([{ op: 'index', index: 'small', member: 'only', score: 1 }]);
+
+    // Every kind of change while the snapshot is written: new, changed and deleted documents,
+    // members added, moved and removed (also ones the cursor has passed), a log that grows, a
+    // sequence, and an index emptied (so deleted) and created again.
+    const crashCopies: { at: string; model: string; hadOldJournal: boolean }[] = [];
+    let done = false;
+    const compaction = store.compact().then(() => (done = true));
+    let round = 0;
+    const random = mulberry32(7);
+    while (!done) {
+      round += 1;
+      const n = Math.floor(random() * FILL);
+      const ops: WriteOp[] = [
+        { op: 'put', key: `doc:${n}`, value: { n, round } },
+        { op: 'put', key: `new:${round}`, value: { round } },
+        { op: 'delete', key: `doc:${(n + 1) % FILL}` },
+        { op: 'index', index: 'big', member: `m:${n}`, score: 2_000 + round },
+        { op: 'index', index: 'big', member: `late:${round}`, score: random() * 1_000 },
+        { op: 'unindex', index: 'big', member: `m:${(n + 7) % FILL}` },
+        { op: 'append', log: 'events', entry: { n: -round } },
+        round % 2 === 1 ? { op: 'unindex', index: 'small', member: 'only' } : { op: 'index', index: 'small', member: 'only', score: round },
+      ];
+      expect(await store.commit(ops)).toMatchObject({ ok: true });
+      model.docs.set(`doc:${n}`, { n, round });
+      model.docs.set(`new:${round}`, { round });
+      model.docs.delete(`doc:${(n + 1) % FILL}`);
+      for (const k of [`doc:${n}`, `new:${round}`, `doc:${(n + 1) % FILL}`]) model.touched.add(k);
+      model.index.set(`m:${n}`, 2_000 + round);
+      model.index.set(`late:${round}`, (ops[4] as { score: number }).score);
+      model.index.delete(`m:${(n + 7) % FILL}`);
+      model.log.push(-round);
+      model.seq = await store.nextSeq('seq');
+      if (round % 2 === 0) {
+        // What kill -9 would leave right now: the files as they are (the page cache survives it).
+        const copy = tempDir();
+        for (const f of fs.readdirSync(dir)) if (f !== 'LOCK') fs.copyFileSync(path.join(dir, f), path.join(copy, f));
+        crashCopies.push({ at: copy, model: modelText(model, round % 2 === 0), hadOldJournal: fs.existsSync(path.join(dir, 'journal.old.jsonl')) });
+      }
+    }
+    await compaction;
+    const smallPresent = round % 2 === 0;
+
+    // The store answered many writes while it compacted: it did not stop the world.
+    expect(round).toBeGreaterThanOrEqual(3);
+    expect(crashCopies.some((c) => c.hadOldJournal)).toBe(true);
+    // What the rotation left: no old journal, and only the records written during the compaction.
+    expect(fs.existsSync(path.join(dir, 'journal.old.jsonl'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'snapshot.json.tmp'))).toBe(false);
+    expect(fs.readFileSync(journalOf(dir), 'utf8').split('\n').filter(Boolean).length).toBeLessThanOrEqual(2 * round);
+    await store.close();
+
+    const reopened = await EmbeddedStore.open(dir);
+    expect(await readModel(reopened, modelText(model, smallPresent))).toBe(modelText(model, smallPresent));
+    await reopened.close();
+    for (const copy of crashCopies) {
+      const recovered = await EmbeddedStore.open(copy.at);
+      // Opening finishes the interrupted compaction.
+      expect(fs.existsSync(path.join(copy.at, 'journal.old.jsonl'))).toBe(false);
+      expect(await readModel(recovered, copy.model)).toBe(copy.model);
+      await recovered.close();
+    }
+  });
+
+  it('compacts again only once the journal has grown as large as the last snapshot', async () => {
+    const dir = tempDir();
+    const store = await EmbeddedStore.open(dir, { compactAfterBytes: 1024 });
+    const ops: WriteOp[] = Array.from({ length: 200 }, (_, n) => ({ op: 'put', key: `big:${n}`, value: { text: 'y'.repeat(1_000) } }));
+    await store.commit(ops);
+    await store.compact();
+    const snapshotSize = fs.statSync(path.join(dir, 'snapshot.json')).size;
+    expect(snapshotSize).toBeGreaterThan(200_000);
+
+    // Small writes: past 1 KiB, but no compaction before the journal is as large as the snapshot.
+    let before = fs.statSync(journalOf(dir)).size;
+    let shrankFrom: number | undefined;
+    for (let n = 1; n <= 5_000 && shrankFrom === undefined; n++) {
+      await store.commit([{ op: 'put', key: `small:${n}`, value: { n, text: 'z'.repeat(100) } }]);
+      const size = fs.statSync(journalOf(dir)).size;
+      if (size < before) shrankFrom = before;
+      before = size;
+    }
+    // `shrankFrom` is the journal before the write that crossed the snapshot's size (~150 bytes).
+    expect(shrankFrom).toBeDefined();
+    expect(shrankFrom!).toBeLessThan(snapshotSize);
+    expect(shrankFrom!).toBeGreaterThan(snapshotSize - 1_000);
+    await store.close();
+    const reopened = await EmbeddedStore.open(dir);
+    expect((await reopened.get('big:199'))?.value).toEqual({ text: 'y'.repeat(1_000) });
+    expect(await reopened.count('nothing', -Infinity, Infinity)).toBe(0);
+    await reopened.close();
+  });
+
   it('creates a missing data dir, including parents', async () => {
     const dir = path.join(tempDir(), 'nested', 'data');
     const store = await EmbeddedStore.open(dir);
@@ -361,6 +479,26 @@ describe('EmbeddedStore group commit', () => {
     await store.close();
   });
 
+  it('a sequence number answers without waiting for the disk; the commit that uses it waits, and covers it', async () => {
+    const dir = tempDir();
+    const store = await EmbeddedStore.open(dir);
+    expect(await store.nextSeq('refs')).toBe(1);
+    const disk = holdFsyncs();
+    const second = store.nextSeq('refs');
+    expect(await settled(second)).toBe(true);
+    expect(await second).toBe(2);
+    const commit = store.commit([{ op: 'put', key: 'ref:2', value: { n: 2 }, ifAbsent: true }]);
+    expect(await settled(commit)).toBe(false);
+    disk.release();
+    expect(await commit).toMatchObject({ ok: true });
+    await store.close();
+    vi.restoreAllMocks();
+    const reopened = await EmbeddedStore.open(dir);
+    expect((await reopened.get('ref:2'))?.value).toEqual({ n: 2 });
+    expect(await reopened.nextSeq('refs')).toBe(3);
+    await reopened.close();
+  });
+
   it('a read of data written earlier answers at once, even while newer writes wait for the disk', async () => {
     const dir = tempDir();
     const store = await EmbeddedStore.open(dir);
@@ -397,6 +535,43 @@ describe('EmbeddedStore group commit', () => {
     await reopened.close();
   });
 });
+
+interface Model {
+  docs: Map<string, unknown>;
+  index: Map<string, number>;
+  log: number[];
+  seq: number;
+  touched: Set<string>;
+}
+
+/** The model as text: documents, the big index in order, the small one, the log and the sequence. */
+function modelText(model: Model, smallPresent: boolean): string {
+  const docs = [...model.touched].sort().map((k) => [k, model.docs.get(k) ?? null]);
+  const index = [...model.index].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return JSON.stringify({ docs, index, small: smallPresent ? ['only'] : [], log: model.log, seq: model.seq });
+}
+
+/** The same text read from a store, for the documents `expected` (a modelText) names. Uses up a sequence number. */
+async function readModel(store: EmbeddedStore, expected: string): Promise<string> {
+  const keys = (JSON.parse(expected) as { docs: [string, unknown][] }).docs.map(([k]) => k);
+  const docs = (await store.getMany(keys)).map((d, i) => [keys[i], d?.value ?? null]);
+  const index = (await store.range('big', -Infinity, Infinity, { limit: 1_000_000 })).map((e) => [e.member, e.score]);
+  const small = (await store.range('small', -Infinity, Infinity)).map((e) => e.member);
+  const log = (await store.readLog('events', -Infinity, Infinity, { limit: 1_000_000 })).map((e) => (e.entry as { n: number }).n);
+  const seq = (await store.nextSeq('seq')) - 1;
+  return JSON.stringify({ docs, index, small, log, seq });
+}
+
+/** A small deterministic random generator. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 async function countRecords(dir: string): Promise<number> {
   const store = await EmbeddedStore.open(dir);
