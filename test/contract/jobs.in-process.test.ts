@@ -205,6 +205,43 @@ describe('InProcessJobs', () => {
     expect((await store.range('jobs:due', -Infinity, Infinity)).map((e) => e.member)).toEqual([runs[0] === 'a' ? 'b' : 'a']);
   });
 
+  it('claims due jobs side by side: a slow disk delays each claim, not the whole queue one claim after another', async () => {
+    const real = await openStore();
+    const JOBS = 40;
+    // Claim commits (a job put to 'running') are held until all of them are waiting at once. A
+    // scheduler that claimed one job after another would wait here for ever (and the test time out).
+    let waiting: (() => void)[] = [];
+    const commit = async (ops: Parameters<Store['commit']>[0]) => {
+      const claim = ops.some((op) => op.op === 'put' && (op.value as { status?: string } | undefined)?.status === 'running');
+      if (claim) {
+        await new Promise<void>((resolve) => {
+          waiting.push(resolve);
+          if (waiting.length === JOBS) for (const go of waiting.splice(0)) go();
+        });
+      }
+      return real.commit(ops);
+    };
+    const store = new Proxy(real, {
+      get: (target, prop) => {
+        if (prop === 'commit') return commit;
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const jobs = new InProcessJobs({ store, clock: manualClock().clock, pollIntervalMs: 0 });
+    const ran: string[] = [];
+    jobs.register('evaluate', async (run) => {
+      ran.push(run.id);
+      return { status: 'done' };
+    });
+    await jobs.start();
+    for (let i = 0; i < JOBS; i++) await jobs.enqueue({ id: `e${i}`, type: 'evaluate', payload: {} });
+    expect(await jobs.runDue()).toBe(JOBS);
+    expect(ran).toHaveLength(JOBS);
+    waiting = [];
+    await jobs.stop();
+  });
+
   it('runDue() before start() is a wiring error', async () => {
     const store = await openStore();
     const jobs = new InProcessJobs({ store, clock: manualClock().clock });
