@@ -126,6 +126,7 @@ export class InProcessJobs implements Jobs {
   private readonly maxAttempts: number;
   private readonly backoff: BackoffStrategy;
   private readonly slots: Slots;
+  private readonly pacedSlots: Slots;
   private readonly limiter: SlidingWindowLimiter;
   private readonly paced: (type: string) => boolean;
   private readonly onFailed: OnJobFailed | undefined;
@@ -147,7 +148,9 @@ export class InProcessJobs implements Jobs {
     this.leaseMs = positive(options.leaseMs ?? DEFAULT_LEASE_MS, 'leaseMs');
     this.maxAttempts = positiveInteger(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 'maxAttempts');
     this.backoff = backoffStrategy(options.backoff);
-    this.slots = new Slots(positiveInteger(options.concurrency ?? IN_PROCESS_CONCURRENCY, 'concurrency'));
+    const concurrency = positiveInteger(options.concurrency ?? IN_PROCESS_CONCURRENCY, 'concurrency');
+    this.slots = new Slots(concurrency);
+    this.pacedSlots = new Slots(Math.min(concurrency, DEFAULT_CONCURRENCY));
     this.limiter = new SlidingWindowLimiter(options.limiter ?? TEAMS_TENANT_LIMIT);
     this.paced = pacedPredicate(options.pacedTypes);
     this.onFailed = options.onFailed;
@@ -387,11 +390,25 @@ export class InProcessJobs implements Jobs {
   /** Runs a claimed job and commits its outcome. Never rejects. */
   private async execute(claim: Claim): Promise<void> {
     const { doc } = claim;
-    const run: JobRun = { id: doc.id, type: doc.type, payload: doc.payload, attempt: doc.attempt };
     const lease = this.keepLease(claim);
+    const paced = this.paced(doc.type);
+    // At most 10 paced runs (messages to Teams) at once, as with BullMQ's paced worker, however many
+    // slots there are: a crash can send again what was sent but not yet recorded, and that window
+    // is the number of sends in flight.
+    if (paced) await this.pacedSlots.acquire();
+    try {
+      await this.runAndSettle(claim, lease, paced);
+    } finally {
+      if (paced) this.pacedSlots.release();
+    }
+  }
+
+  private async runAndSettle(claim: Claim, lease: { release(): Promise<Claim | undefined> }, paced: boolean): Promise<void> {
+    const { doc } = claim;
+    const run: JobRun = { id: doc.id, type: doc.type, payload: doc.payload, attempt: doc.attempt };
     let result: RunResult;
     try {
-      if (this.paced(doc.type)) await this.limiter.take();
+      if (paced) await this.limiter.take();
       const handler = this.handlers.get(doc.type);
       if (!handler) throw new Error(`no handler registered for job type "${doc.type}"`);
       const outcome: unknown = await handler(run);

@@ -242,6 +242,37 @@ describe('InProcessJobs', () => {
     await jobs.stop();
   });
 
+  it('sends at most 10 paced messages at once, however many slots: a crash can repeat only what is in flight', async () => {
+    const store = await openStore();
+    const jobs = new InProcessJobs({ store, clock: manualClock().clock, pollIntervalMs: 0, pacedTypes: ['notice'], limiter: { max: 1_000, durationMs: 1_000 } });
+    const gate = deferred();
+    let running = 0;
+    let most = 0;
+    let evaluations = 0;
+    jobs.register('notice', async () => {
+      running++;
+      most = Math.max(most, running);
+      await gate.promise;
+      running--;
+      return { status: 'done' };
+    });
+    jobs.register('evaluate', async () => {
+      evaluations++;
+      return { status: 'done' };
+    });
+    await jobs.start();
+    for (let i = 0; i < 30; i++) await jobs.enqueue({ id: `n${i}`, type: 'notice', payload: {} });
+    for (let i = 0; i < 5; i++) await jobs.enqueue({ id: `e${i}`, type: 'evaluate', payload: {} });
+    const due = jobs.runDue();
+    // Unpaced jobs are not held up by the paced ones waiting for their turn.
+    while (evaluations < 5 || running < 10) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(running).toBe(10);
+    gate.resolve();
+    expect(await due).toBe(35);
+    expect(most).toBe(10);
+    await jobs.stop();
+  });
+
   it('runDue() before start() is a wiring error', async () => {
     const store = await openStore();
     const jobs = new InProcessJobs({ store, clock: manualClock().clock });
