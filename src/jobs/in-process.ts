@@ -53,8 +53,8 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_CONCURRENCY = 10;
 /**
  * The in-process scheduler's own default. Its runs are chains of durable commits (claim, the
- * handler's writes, the outcome), and under load each waits for a group fsync: a run is tens of ms
- * of waiting and well under a millisecond of CPU. With 10 slots it managed ~50 runs/s while the
+ * handler's writes, the outcome), and under load each waits for a group fsync and for its turn on a
+ * busy event loop: a run is tens of ms of waiting and well under a millisecond of CPU. With 10 slots it managed ~50 runs/s while the
  * benchmark submitted ~800 reports/s, each with a rule evaluation, so evaluations fell behind for
  * as long as the load lasted. 64 slots keep up; BullMQ's runs wait on Redis round trips, not the
  * disk, and keep up with 10.

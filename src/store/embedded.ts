@@ -610,9 +610,15 @@ export class EmbeddedStore implements Store {
   private async writeSnapshotInSlices(fd: number, lsn: number): Promise<void> {
     const out = new ChunkedWriter(fd);
     let sliceStart = performance.now();
-    let steps = 0;
+    let work = 0;
+    /** Whether the slice is used up, looking at the clock every 128 items written. */
+    const due = (items = 1): boolean => {
+      work += items;
+      if (work < 128) return false;
+      work = 0;
+      return performance.now() - sliceStart >= COMPACTION_SLICE_MS;
+    };
     const pause = async (): Promise<void> => {
-      if ((++steps & 127) !== 0 || performance.now() - sliceStart < COMPACTION_SLICE_MS) return;
       out.flush();
       await new Promise<void>((resolve) => setImmediate(resolve));
       this.checkCompactionGoesOn();
@@ -629,7 +635,7 @@ export class EmbeddedStore implements Store {
     for (const [key, doc] of this.docs) {
       out.write(`${first ? '' : ','}\n[${JSON.stringify(key)},${JSON.stringify(doc.etag)},${doc.json}]`);
       first = false;
-      await pause();
+      if (due()) await pause();
     }
     out.write('],\n"indexes":[');
     first = true;
@@ -646,11 +652,10 @@ export class EmbeddedStore implements Store {
         }
         if (batch.length < 128) break;
         cursor = batch[batch.length - 1];
-        steps += 127;
-        await pause();
+        if (due(batch.length)) await pause();
       }
       out.write(']]');
-      await pause();
+      if (due()) await pause();
     }
     out.write('],\n"logs":[');
     first = true;
@@ -660,7 +665,7 @@ export class EmbeddedStore implements Store {
       for (let i = 0; i < log.entries.length; i++) {
         const entry = log.entries[i]!;
         out.write(`${i === 0 ? '' : ','}\n[${JSON.stringify(entry.id)},${entry.at},${entry.json}]`);
-        await pause();
+        if (due()) await pause();
       }
       out.write(']]');
     }
