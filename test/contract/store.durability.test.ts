@@ -374,6 +374,31 @@ describe('EmbeddedStore durability', () => {
     await reopened.close();
   });
 
+  it('a compaction that fails (disk full) loses nothing: writes go on, and a later one cleans up', async () => {
+    const dir = tempDir();
+    const errors: Error[] = [];
+    const store = await EmbeddedStore.open(dir, { compactAfterRecords: 4, onCompactionError: (e) => errors.push(e) });
+    const realOpen = fs.openSync.bind(fs);
+    const spy = vi.spyOn(fs, 'openSync').mockImplementation(((file: fs.PathLike, ...rest: unknown[]) => {
+      if (String(file).endsWith('snapshot.json.tmp')) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      return (realOpen as (...args: unknown[]) => number)(file, ...rest);
+    }) as typeof fs.openSync);
+    // 10 journal records: the automatic compaction fails, is reported, and the writes go on.
+    await writeRecords(store, 1, 5);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]!.message).toMatch(/ENOSPC/);
+    // The rotated journal stays until a snapshot covers it.
+    expect(fs.existsSync(path.join(dir, 'journal.old.jsonl'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'snapshot.json.tmp'))).toBe(false);
+    spy.mockRestore();
+    await writeRecords(store, 6, 10);
+    await store.compact();
+    expect(fs.existsSync(path.join(dir, 'journal.old.jsonl'))).toBe(false);
+    await writeRecords(store, 11, 12);
+    await store.close();
+    expect(await verifyWriterData(dir, 12)).toBe(12);
+  });
+
   it('creates a missing data dir, including parents', async () => {
     const dir = path.join(tempDir(), 'nested', 'data');
     const store = await EmbeddedStore.open(dir);
