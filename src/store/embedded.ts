@@ -1001,7 +1001,7 @@ class SortedIndex {
     let i = 0;
     if (cursor) {
       c = this.locate(cursor);
-      i = upperBound(this.chunks[c]!, cursor);
+      i = lowerBound(this.chunks[c]!, cursor, true);
       if (i === this.chunks[c]!.length) [c, i] = [c + 1, 0];
     }
     while (out.length < limit && c < this.chunks.length) {
@@ -1087,24 +1087,14 @@ class SortedIndex {
   }
 }
 
-/** Position of the first entry after `e`. */
-function upperBound(chunk: readonly IndexEntry[], e: IndexEntry): number {
+/** Position of the first entry >= `e`, or > `e` when `after`. */
+function lowerBound(chunk: readonly IndexEntry[], e: IndexEntry, after = false): number {
   let a = 0;
   let b = chunk.length;
   while (a < b) {
     const mid = (a + b) >>> 1;
-    if (compareEntries(chunk[mid]!, e) <= 0) a = mid + 1;
-    else b = mid;
-  }
-  return a;
-}
-
-function lowerBound(chunk: readonly IndexEntry[], e: IndexEntry): number {
-  let a = 0;
-  let b = chunk.length;
-  while (a < b) {
-    const mid = (a + b) >>> 1;
-    if (compareEntries(chunk[mid]!, e) < 0) a = mid + 1;
+    const c = compareEntries(chunk[mid]!, e);
+    if (c < 0 || (after && c === 0)) a = mid + 1;
     else b = mid;
   }
   return a;
