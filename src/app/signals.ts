@@ -352,7 +352,7 @@ export async function submitSignal(ctx: AppContext, actor: Actor, data: unknown)
   // about a place — the case pointer of that place. The form is validated first (it reads nothing),
   // but its answer, like what was used, counts only once the card is the actor's.
   ctx = { ...ctx, store: batchingReads(ctx.store) };
-  const result = validateSignalForm(data, { now, timeZone: ctx.timeZone, districts: ctx.directory.districts, isPolice: police });
+  const result = validateSignalForm(data, { now, timeZone: ctx.timeZone, districts: ctx.directory.districts, isPolice: police }, envelope);
   const placePointer = result.ok && !result.input.person ? ctx.store.get<{ caseId: string }>(locationPointerKey(result.input.kind, result.input.district, result.input.locationKey)) : undefined;
   placePointer?.catch(() => undefined);
   const [check, used] = await Promise.all([checkForm(ctx, actor, cardId, 'signal'), ctx.store.get<SignalFormUsed>(keys.formUsed(cardId))]);

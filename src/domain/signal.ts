@@ -651,8 +651,12 @@ function cleanText(s: string, keepNewlines: boolean): string {
  * comes back with the user's values and a Dutch message under each wrong field — nothing stored);
  * or a forged payload (fields the card does not have, values no input can produce).
  */
-export function validateSignalForm(data: unknown, ctx: SignalFormContext): SignalFormResult {
-  const envelope = readFormEnvelope(data, ctx.isPolice);
+export function validateSignalForm(
+  data: unknown,
+  ctx: SignalFormContext,
+  /** `readFormEnvelope(data, ctx.isPolice)`, when the caller has read it already. */
+  envelope = readFormEnvelope(data, ctx.isPolice),
+): SignalFormResult {
   if (!envelope.ok) return { ok: false, kind: 'forged', reason: envelope.reason };
   const { cardId, values } = envelope;
 

@@ -11,9 +11,11 @@
  *   timestamps) rather than the request, so replay is deterministic and needs no clock. A commit is
  *   atomic on disk because it is a single line: either the whole line is there or it is a torn tail.
  *
- * - Serialisation: commit/nextSeq run synchronously from validation to write(2) to apply; the
+ * - Serialisation: commit/nextSeq run synchronously from validation to journal line to apply; the
  *   event loop cannot interleave another write, so journal order is apply order without a queue.
- *   A failed write(2) leaves memory untouched.
+ *   The lines go to the file with one write(2) right before each fsync, so the commits made while
+ *   an fsync is in flight cost one system call together, not one each. A failed write(2) stops
+ *   the store like a failed fsync (below): memory may hold lines the file does not.
  *
  * - Durability, by group commit: the fsync runs on libuv's thread pool, and one fsync covers every
  *   line written before it started, so concurrent commits share it and the event loop never
@@ -25,17 +27,17 @@
  *   answered "already received" only once the first click's signal is on disk — while a read of
  *   data written earlier answers at once, however busy the journal is.
  *
- * - Sequences: `nextSeq()` answers once its line is written (a kill -9 cannot take it back), not
- *   fsync'ed. A number is only ever shown to anyone as part of a commit that uses it, and that
- *   commit's line comes later in the journal, so the fsync that makes the commit durable covers
- *   the number too. Power loss before that fsync loses both: the number may be issued again, but
- *   nobody was told it. This saves a submit one fsync wait of its two.
+ * - Sequences: `nextSeq()` answers at once, without waiting for its line to reach the disk. A
+ *   number is only ever shown to anyone as part of a commit that uses it, and that commit's line
+ *   comes later in the journal, so the fsync that makes the commit durable covers the number too.
+ *   A crash before that fsync loses both: the number may be issued again, but nobody was told it.
+ *   This saves a submit one fsync wait of its two.
  *
  * - Torn tail: a process killed mid-write leaves an unterminated last line. That commit was never
  *   acknowledged (the ack waits for fsync), so it is dropped and truncated away on open, so that
  *   the next record does not get glued to garbage. A malformed line that *is* terminated cannot be
- *   produced by a crash (each line is written by one write call ending in '\n'), so it means real
- *   corruption: open refuses rather than silently losing data after it.
+ *   produced by a crash (lines are written whole, by write calls that end in '\n'; a crash cuts
+ *   off a suffix), so it means real corruption: open refuses rather than silently losing data after it.
  *
  * - Compaction (see `compactInBackground()`) runs beside the writes, in slices of a few
  *   milliseconds, so the event loop never stalls on it: rotate the journal (new records go to a new
@@ -141,7 +143,11 @@ export class EmbeddedStore implements Store {
   private failure: Error | undefined;
 
   // Group commit (see the design notes): journal lines written, and how many of them are fsync'ed.
+  // "Written" includes the lines still in `unwritten`, which go to the file with the next fsync.
   private linesWritten = 0;
+  private unwritten: string[] = [];
+  /** Their length (UTF-16 units: bytes for ASCII, fewer otherwise), for the compaction trigger. */
+  private unwrittenLength = 0;
   private linesSynced = 0;
   /** Journal size up to the last fsync'ed line, to cut off what a failed fsync may have lost. */
   private syncedBytes = 0;
@@ -395,18 +401,32 @@ export class EmbeddedStore implements Store {
     }
   }
 
-  /** Appends one journal line (write(2), not yet fsync'ed: see `durable`). */
+  /** Adds one journal line; it reaches the file with the next fsync (`flushLines`). */
   private writeRecord(line: string): void {
-    const buf = Buffer.from(line + '\n', 'utf8');
+    this.unwritten.push(line);
+    this.unwrittenLength += line.length + 1;
+    this.journalRecords += 1;
+    this.linesWritten += 1;
+  }
+
+  /**
+   * Writes the lines added since the last call with one write(2). Run right before every fsync:
+   * while one is in flight, the commits of that time collect here, and go to the file together.
+   * Returns false when the write failed (the store has stopped then).
+   */
+  private flushLines(): boolean {
+    if (this.unwritten.length === 0) return !this.failure;
+    const buf = Buffer.from(this.unwritten.join('\n') + '\n', 'utf8');
+    this.unwritten = [];
+    this.unwrittenLength = 0;
     try {
       writeAll(this.fd, buf);
     } catch (error) {
       this.fail(error, this.journalBytes);
-      throw this.failureError();
+      return false;
     }
     this.journalBytes += buf.length;
-    this.journalRecords += 1;
-    this.linesWritten += 1;
+    return true;
   }
 
   /**
@@ -417,6 +437,8 @@ export class EmbeddedStore implements Store {
    */
   private fail(error: unknown, keepBytes?: number): void {
     this.failure ??= asError(error);
+    this.unwritten = [];
+    this.unwrittenLength = 0;
     if (keepBytes !== undefined) {
       try {
         fs.ftruncateSync(this.fd, keepBytes);
@@ -449,6 +471,7 @@ export class EmbeddedStore implements Store {
   /** One fsync for every line written before it starts; the next one starts when it is done. */
   private startSync(): void {
     if (this.syncInFlight || this.failure || this.fd < 0 || this.linesSynced >= this.linesWritten) return;
+    if (!this.flushLines()) return;
     const target = this.linesWritten;
     const bytes = this.journalBytes;
     const epoch = this.compactions;
@@ -478,7 +501,8 @@ export class EmbeddedStore implements Store {
 
   private maybeCompact(): void {
     if (this.compaction || this.closed) return;
-    const due = this.journalRecords >= this.compactAfterRecords || this.journalBytes >= Math.max(this.compactAfterBytes, this.snapshotBytes);
+    const journalBytes = this.journalBytes + this.unwrittenLength;
+    const due = this.journalRecords >= this.compactAfterRecords || journalBytes >= Math.max(this.compactAfterBytes, this.snapshotBytes);
     if (!due || this.journalRecords < this.compactionDeferredUntil) return;
     // The commit that triggered this is not failed by it: its record is in the journal either way.
     this.startCompaction().catch((error: unknown) => {
@@ -547,6 +571,8 @@ export class EmbeddedStore implements Store {
   private rotateJournal(): void {
     const journal = path.join(this.dir, JOURNAL);
     const old = path.join(this.dir, JOURNAL_OLD);
+    // Every line so far belongs to the old journal.
+    if (!this.flushLines()) throw this.failureError();
     try {
       fs.fsyncSync(this.fd);
     } catch (error) {

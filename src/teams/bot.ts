@@ -44,13 +44,13 @@ export interface TeamsBot {
 export function createTeamsBot(options: { ctx: AppContext; config: Config; features: Feature[] }): TeamsBot {
   const { ctx, config, features } = options;
   const adapter = config.auth
-    ? new TeamsAdapter({
+    ? new ValidatedTeamsAdapter({
         MicrosoftAppId: config.auth.appId,
         MicrosoftAppPassword: config.auth.appPassword,
         MicrosoftAppType: config.auth.appTenantId ? 'SingleTenant' : 'MultiTenant',
         ...(config.auth.appTenantId ? { MicrosoftAppTenantId: config.auth.appTenantId } : {}),
       })
-    : new TeamsAdapter();
+    : new ValidatedTeamsAdapter();
   reuseConnectorClients(adapter);
 
   const app = new Application<TurnState>({
@@ -182,7 +182,7 @@ export function createTeamsBot(options: { ctx: AppContext; config: Config; featu
         res.end();
         return;
       }
-      await adapter.process(req, res, logic);
+      await adapter.processValidated(req, res, logic, ctx.log);
     },
     // Proactive sends use their own transport: the outbox, not the SDK, retries them (see the file).
     messenger: new TeamsMessenger(createProactiveAdapter(config), ctx, config.auth?.appId ?? ''),
@@ -269,3 +269,52 @@ export function toActivity(message: OutgoingMessage): Partial<Activity> {
 }
 
 export type { ConversationReference };
+
+/**
+ * `CloudAdapter.process` checks the request again before it runs a turn: it builds zod schemas for
+ * every request (`z.record(z.unknown())`, twice) and parses the body with them. `handle` has already
+ * validated the activity with a stricter schema, so this runs the turn on it directly, with what
+ * `process` does besides: timestamps as dates, the authorization header checked by botbuilder, and
+ * the invoke response or an error status. That was 4 % of a card submit's CPU.
+ */
+class ValidatedTeamsAdapter extends TeamsAdapter {
+  async processValidated(req: Request, res: Response, logic: (context: TurnContext) => Promise<void>, log: AppContext['log']): Promise<void> {
+    const activity = withDates(req.body as Record<string, unknown>) as unknown as Activity;
+    const header = req.headers.authorization ?? req.headers.Authorization;
+    let status: number;
+    let body: unknown;
+    try {
+      const invokeResponse = await this.processActivity(typeof header === 'string' ? header : '', activity, logic);
+      status = invokeResponse?.status ?? 200;
+      body = invokeResponse?.body;
+    } catch (error) {
+      // botbuilder's AuthenticationError carries 401; anything else is the bot's failure. The body
+      // names no internals (botbuilder's would send the error message).
+      const code = (error as { statusCode?: unknown }).statusCode;
+      status = typeof code === 'number' && code >= 400 && code < 500 ? code : 500;
+      body = { error: status === 500 ? 'internal error' : 'unauthorized' };
+      const err = { type: (error as Error).name, message: (error as Error).message };
+      if (status === 500) log.error({ event: 'activity.failed', err }, 'activity failed outside the turn');
+      else log.warn({ event: 'activity.unauthenticated', status, err }, 'activity refused by authentication');
+    }
+    res.status(status);
+    if (body !== undefined) res.send(body);
+    res.end();
+  }
+}
+
+/** botbuilder's `validateAndFixActivity` (not exported): the timestamps as `Date`s, the raw strings kept. */
+function withDates(activity: Record<string, unknown>): Record<string, unknown> {
+  for (const [field, raw] of [
+    ['timestamp', 'rawTimestamp'],
+    ['expiration', 'rawExpiration'],
+    ['localTimestamp', 'rawLocalTimestamp'],
+  ] as const) {
+    const value = activity[field];
+    if (typeof value === 'string') {
+      activity[raw] = value;
+      activity[field] = new Date(value);
+    }
+  }
+  return activity;
+}

@@ -313,13 +313,15 @@ describe('EmbeddedStore durability', () => {
       model.index.set(`late:${round}`, (ops[4] as { score: number }).score);
       model.index.delete(`m:${(n + 7) % FILL}`);
       model.log.push(-round);
-      model.seq = await store.nextSeq('seq');
       if (round % 2 === 0) {
         // What kill -9 would leave right now: the files as they are (the page cache survives it).
         const copy = tempDir();
         for (const f of fs.readdirSync(dir)) if (f !== 'LOCK') fs.copyFileSync(path.join(dir, f), path.join(copy, f));
         crashCopies.push({ at: copy, model: modelText(model, round % 2 === 0), hadOldJournal: fs.existsSync(path.join(dir, 'journal.old.jsonl')) });
       }
+      // A sequence number reaches the disk with the next commit (here: the next round's), which
+      // the copies after it hold.
+      model.seq = await store.nextSeq('seq');
     }
     await compaction;
     const smallPresent = round % 2 === 0;
@@ -538,6 +540,55 @@ describe('EmbeddedStore group commit', () => {
     disk.release();
     expect(await newer).toMatchObject({ ok: true });
     await store.close();
+  });
+
+  it('the commits made while an fsync is in flight reach the file with one write, and all survive a reopen', async () => {
+    const dir = tempDir();
+    const store = await EmbeddedStore.open(dir);
+    const disk = holdFsyncs();
+    const writes = vi.spyOn(fs, 'writeSync');
+    const first = store.commit([{ op: 'put', key: 'rec:0', value: recordValue(0) }]);
+    expect(writes).toHaveBeenCalledTimes(1);
+    const more = Array.from({ length: 50 }, (_, i) => store.commit([{ op: 'put', key: `rec:${i + 1}`, value: recordValue(i + 1) }]));
+    // Nothing more is written while the fsync is out, and nothing is answered.
+    expect(writes).toHaveBeenCalledTimes(1);
+    expect(await settled(Promise.race(more))).toBe(false);
+    disk.release();
+    vi.mocked(fs.fsync).mockRestore();
+    await first;
+    const results = await Promise.all(more);
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(writes).toHaveBeenCalledTimes(2);
+    await store.close();
+    vi.restoreAllMocks();
+    const reopened = await EmbeddedStore.open(dir);
+    const docs = await reopened.getMany(Array.from({ length: 51 }, (_, i) => `rec:${i}`));
+    expect(docs.map((d) => (d?.value as { n: number }).n)).toEqual(Array.from({ length: 51 }, (_, i) => i));
+    await reopened.close();
+  });
+
+  it('a failed journal write fails the commits it held, stops the store, and loses nothing confirmed before it', async () => {
+    const dir = tempDir();
+    const store = await EmbeddedStore.open(dir);
+    expect(await store.commit([{ op: 'put', key: 'kept', value: { n: 1 } }])).toMatchObject({ ok: true });
+    const disk = holdFsyncs();
+    const confirmed = store.commit([{ op: 'put', key: 'confirmed', value: { n: 2 } }]);
+    const lost = [store.commit([{ op: 'put', key: 'lost:1', value: { n: 3 } }]), store.commit([{ op: 'put', key: 'lost:2', value: { n: 4 } }])];
+    lost.forEach((p) => p.catch(() => undefined));
+    vi.spyOn(fs, 'writeSync').mockImplementation(() => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    });
+    disk.release();
+    // Its fsync was done before the failed write: answered as stored.
+    expect(await confirmed).toMatchObject({ ok: true });
+    for (const p of lost) await expect(p).rejects.toThrow(/disk write failed: ENOSPC/);
+    await expect(store.get('lost:1')).rejects.toThrow(/Restart the process/);
+    await expect(store.commit([{ op: 'put', key: 'later', value: {} }])).rejects.toThrow(/disk write failed/);
+    await store.close();
+    vi.restoreAllMocks();
+    const reopened = await EmbeddedStore.open(dir);
+    expect((await reopened.getMany(['kept', 'confirmed', 'lost:1', 'lost:2'])).map((d) => d?.value ?? null)).toEqual([{ n: 1 }, { n: 2 }, null, null]);
+    await reopened.close();
   });
 
   it('a failed fsync fails the waiting commit, stops the store, and loses nothing confirmed before it', async () => {

@@ -85,8 +85,6 @@ describe('Bot Framework authentication with credentials set', () => {
   beforeEach(() => {
     h.stub.clear();
     outbound = guardOutbound();
-    // CloudAdapter console.error()s every refused request with a stack trace; keep the output readable.
-    vi.spyOn(console, 'error').mockImplementation(() => undefined);
   });
   afterEach(() => vi.restoreAllMocks());
 
@@ -106,8 +104,12 @@ describe('Bot Framework authentication with credentials set', () => {
 
   it('answers 401 to a message without an Authorization header, and neither replies nor stores anything', async () => {
     const before = await snapshot();
+    const logged = h.logs.length;
     const res = await postWith(h.bot.url, message(partner, h.stub.url, 'help'));
     expect(res.status).toBe(401);
+    // Refused and logged, and the answer names no internals.
+    expect(h.logs.slice(logged).join('')).toContain('"event":"activity.unauthenticated"');
+    expect(res.body).toBe('{"error":"unauthorized"}');
     await expectNothingHappened(before);
   });
 
