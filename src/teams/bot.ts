@@ -81,31 +81,39 @@ export function createTeamsBot(options: { ctx: AppContext; config: Config; featu
   // The conversation reference is stored by the gate below; nothing else to do on install/uninstall.
   app.activity('installationUpdate', async () => {});
 
-  for (const command of commands) {
-    app.message(
-      async (context) => context.activity.type === ActivityTypes.Message && command.match.test(normaliseText(commandText(context.activity))),
-      async (context) => {
-        const replies = await command.run(ctx, actorOf(context), commandText(context.activity).trim());
-        for (const reply of replies) await send(context, reply);
-      },
-    );
-  }
-  // Catch-all: unknown text gets the help card (issue: "help is also the fallback").
+  // One route per kind of activity, dispatching by a lookup: teams-ai tries its routes one by one,
+  // each selector awaited, so a route per command and per card verb cost every message and every
+  // card click dozens of promise round trips before the right one was found.
+  // A message: the first command whose pattern matches, else the help card (the fallback for
+  // unknown text).
   app.activity(ActivityTypes.Message, async (context) => {
-    await send(context, helpMessage(actorOf(context), commands));
+    const text = commandText(context.activity);
+    const normalised = normaliseText(text);
+    const command = commands.find((c) => c.match.test(normalised));
+    if (!command) {
+      await send(context, helpMessage(actorOf(context), commands));
+      return;
+    }
+    const replies = await command.run(ctx, actorOf(context), text.trim());
+    for (const reply of replies) await send(context, reply);
   });
 
+  const actions = new Map<string, Feature['actions'][number]>();
   for (const feature of features) {
     for (const action of feature.actions) {
-      app.adaptiveCards.actionExecute(action.verb, async (context, _state, data) =>
-        toInvokeResult(context, await action.run(ctx, actorOf(context), data)),
-      );
+      if (actions.has(action.verb)) throw new Error(`card verb registered twice: ${action.verb}`);
+      actions.set(action.verb, action);
     }
   }
-  // A verb nobody answers (an old card, a forged payload): a clear message instead of an error.
-  app.adaptiveCards.actionExecute(/.*/, async (context) => {
-    ctx.log.warn({ event: 'card.unknown-verb', actor: actorOf(context).id }, 'unknown Action.Execute verb');
-    return nl.general.unknownAction;
+  app.adaptiveCards.actionExecute(/.*/, async (context, _state, data) => {
+    const verb = (context.activity.value as { action: { verb: string } }).action.verb;
+    const action = actions.get(verb);
+    // A verb nobody answers (an old card, a forged payload): a clear message instead of an error.
+    if (!action) {
+      ctx.log.warn({ event: 'card.unknown-verb', actor: actorOf(context).id }, 'unknown Action.Execute verb');
+      return nl.general.unknownAction;
+    }
+    return toInvokeResult(context, await action.run(ctx, actorOf(context), data));
   });
 
   // Any other invoke (a name we do not implement, or none): a 4xx instead of botbuilder's 501.
