@@ -155,8 +155,8 @@ export class EmbeddedStore implements Store {
   /** Compactions so far: an fsync that started before one must not set `syncedBytes` after it. */
   private compactions = 0;
   private durabilityWaiters: { line: number; resolve: () => void; reject: (error: Error) => void }[] = [];
-  /** What the lines not yet fsync'ed wrote: `d:<key>`, `i:<index>`, `l:<log>` → the last such line. */
-  private readonly pending = new Map<string, number>();
+  /** What the lines not yet fsync'ed wrote (documents, indexes, logs by name) → the last such line. */
+  private readonly pending: Record<Pending, Map<string, number>> = { doc: new Map(), index: new Map(), log: new Map() };
 
   private readonly compactAfterRecords: number;
   private readonly compactAfterBytes: number;
@@ -196,7 +196,7 @@ export class EmbeddedStore implements Store {
   async get<T = unknown>(key: string): Promise<Versioned<T> | undefined> {
     this.assertWritable();
     requireString(key, 'get: key');
-    return this.durableFor(this.read<T>(key), [`d:${key}`]);
+    return this.durableFor(this.read<T>(key), 'doc', key);
   }
 
   async getMany<T = unknown>(keys: readonly string[]): Promise<(Versioned<T> | undefined)[]> {
@@ -204,7 +204,8 @@ export class EmbeddedStore implements Store {
     keys.forEach((key, i) => requireString(key, `getMany: key #${i}`));
     return this.durableFor(
       keys.map((key) => this.read<T>(key)),
-      keys.map((key) => `d:${key}`),
+      'doc',
+      keys,
     );
   }
 
@@ -224,7 +225,7 @@ export class EmbeddedStore implements Store {
     requireBound(min, 'range: min');
     requireBound(max, 'range: max');
     const limit = normaliseLimit(options.limit, 'range');
-    return this.durableFor(this.indexes.get(index)?.range(min, max, limit, options.reverse === true) ?? [], [`i:${index}`]);
+    return this.durableFor(this.indexes.get(index)?.range(min, max, limit, options.reverse === true) ?? [], 'index', index);
   }
 
   async count(index: string, min: number, max: number): Promise<number> {
@@ -232,7 +233,7 @@ export class EmbeddedStore implements Store {
     requireString(index, 'count: index');
     requireBound(min, 'count: min');
     requireBound(max, 'count: max');
-    return this.durableFor(this.indexes.get(index)?.count(min, max) ?? 0, [`i:${index}`]);
+    return this.durableFor(this.indexes.get(index)?.count(min, max) ?? 0, 'index', index);
   }
 
   async summarise(queries: readonly IndexQuery[]): Promise<IndexSummary[]> {
@@ -246,7 +247,8 @@ export class EmbeddedStore implements Store {
     });
     return this.durableFor(
       answers,
-      checked.map((q) => `i:${q.index}`),
+      'index',
+      checked.map((q) => q.index),
     );
   }
 
@@ -256,7 +258,7 @@ export class EmbeddedStore implements Store {
     requireBound(from, 'readLog: from');
     requireBound(to, 'readLog: to');
     const limit = normaliseLimit(options.limit, 'readLog');
-    return this.durableFor(this.logs.get(log)?.read(from, to, limit) ?? [], [`l:${log}`]);
+    return this.durableFor(this.logs.get(log)?.read(from, to, limit) ?? [], 'log', log);
   }
 
   async ping(): Promise<void> {
@@ -275,8 +277,8 @@ export class EmbeddedStore implements Store {
       if (op.op !== 'put' && op.op !== 'delete') continue;
       const current = this.docs.get(op.key);
       // The state that refused it may still be on its way to disk: answer once it is there.
-      if (op.op === 'put' && op.ifAbsent && current) return this.durableFor({ ok: false, conflict: op.key }, [`d:${op.key}`]);
-      if (op.ifEtag !== undefined && current?.etag !== op.ifEtag) return this.durableFor({ ok: false, conflict: op.key }, [`d:${op.key}`]);
+      if (op.op === 'put' && op.ifAbsent && current) return this.durableFor({ ok: false, conflict: op.key }, 'doc', op.key);
+      if (op.ifEtag !== undefined && current?.etag !== op.ifEtag) return this.durableFor({ ok: false, conflict: op.key }, 'doc', op.key);
     }
     if (prepared.length === 0) return { ok: true, etags: {} };
 
@@ -286,7 +288,7 @@ export class EmbeddedStore implements Store {
     const line = this.linesWritten;
     for (const op of resolved) {
       this.apply(op);
-      this.pending.set(pendingKey(op), line);
+      this.markPending(op, line);
     }
     this.lsn = lsn;
     this.maybeCompact();
@@ -452,11 +454,31 @@ export class EmbeddedStore implements Store {
   }
 
   /** `value`, once the lines that last wrote these things (`pending` keys) are fsync'ed. */
-  private async durableFor<T>(value: T, keys: readonly string[]): Promise<T> {
+  private async durableFor<T>(value: T, kind: Pending, names: string | readonly string[]): Promise<T> {
+    // Usually everything is on disk already.
+    if (this.linesSynced >= this.linesWritten) return value;
+    const pending = this.pending[kind];
     let line = 0;
-    for (const key of keys) line = Math.max(line, this.pending.get(key) ?? 0);
+    if (typeof names === 'string') line = pending.get(names) ?? 0;
+    else for (const name of names) line = Math.max(line, pending.get(name) ?? 0);
     if (line > this.linesSynced) await this.waitDurable(line);
     return value;
+  }
+
+  private markPending(op: ResolvedOp, line: number): void {
+    switch (op.op) {
+      case 'put':
+      case 'delete':
+        this.pending.doc.set(op.key, line);
+        return;
+      case 'index':
+      case 'unindex':
+        this.pending.index.set(op.index, line);
+        return;
+      case 'append':
+        this.pending.log.set(op.log, line);
+        return;
+    }
   }
 
   private waitDurable(line: number): Promise<void> {
@@ -492,7 +514,10 @@ export class EmbeddedStore implements Store {
 
   private markSynced(line: number): void {
     if (line > this.linesSynced) this.linesSynced = line;
-    for (const [key, written] of this.pending) if (written <= this.linesSynced) this.pending.delete(key);
+    for (const pending of Object.values(this.pending)) {
+      if (this.linesSynced >= this.linesWritten) pending.clear();
+      else for (const [name, written] of pending) if (written <= this.linesSynced) pending.delete(name);
+    }
     const done = this.durabilityWaiters.filter((w) => w.line <= this.linesSynced);
     if (done.length === 0) return;
     this.durabilityWaiters = this.durabilityWaiters.filter((w) => w.line > this.linesSynced);
@@ -853,18 +878,8 @@ export class EmbeddedStore implements Store {
 }
 
 /** The `pending` key of what an op writes. */
-function pendingKey(op: ResolvedOp): string {
-  switch (op.op) {
-    case 'put':
-    case 'delete':
-      return `d:${op.key}`;
-    case 'index':
-    case 'unindex':
-      return `i:${op.index}`;
-    case 'append':
-      return `l:${op.log}`;
-  }
-}
+/** What a journal line wrote, for the reads that must wait for it (see `durableFor`). */
+type Pending = 'doc' | 'index' | 'log';
 
 // ------------------------------------------------------------------ journal encoding
 

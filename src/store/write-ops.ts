@@ -19,61 +19,59 @@ export function prepareOps(ops: readonly WriteOp[]): PreparedOp[] {
   return ops.map((op, i) => prepareOp(op, i));
 }
 
+/**
+ * Runs for every op of every commit: the checks are plain `typeof`s, and an error message is put
+ * together only when one fails (building them up front was most of this function's time).
+ */
 function prepareOp(op: WriteOp, i: number): PreparedOp {
-  const where = `commit: op #${i}`;
-  if (op === null || typeof op !== 'object') throw new TypeError(`${where} is not an object`);
+  const fail = (detail: string): never => {
+    throw new TypeError(`commit: op #${i}${detail}`);
+  };
+  if (op === null || typeof op !== 'object') return fail(' is not an object');
   switch (op.op) {
     case 'put': {
-      requireString(op.key, `${where} (put) key`);
-      optionalString(op.ifEtag, `${where} (put) ifEtag`);
+      if (typeof op.key !== 'string') fail(' (put) key must be a string');
+      if (op.ifEtag !== undefined && typeof op.ifEtag !== 'string') fail(' (put) ifEtag must be a string');
       // JSON is the storage format of both adapters; whatever does not survive it (undefined,
       // functions, cycles) must fail here rather than be silently turned into something else.
       const json = JSON.stringify(op.value);
-      if (typeof json !== 'string') throw new TypeError(`${where} (put ${op.key}): value is not JSON-serialisable`);
-      return {
-        op: 'put',
-        key: op.key,
-        json,
-        ...(op.ifEtag !== undefined ? { ifEtag: op.ifEtag } : {}),
-        ...(op.ifAbsent ? { ifAbsent: true } : {}),
-      };
+      if (typeof json !== 'string') fail(` (put ${op.key}): value is not JSON-serialisable`);
+      const prepared: PreparedOp = { op: 'put', key: op.key, json };
+      if (op.ifEtag !== undefined) prepared.ifEtag = op.ifEtag;
+      if (op.ifAbsent) prepared.ifAbsent = true;
+      return prepared;
     }
-    case 'delete':
-      requireString(op.key, `${where} (delete) key`);
-      optionalString(op.ifEtag, `${where} (delete) ifEtag`);
-      return { op: 'delete', key: op.key, ...(op.ifEtag !== undefined ? { ifEtag: op.ifEtag } : {}) };
+    case 'delete': {
+      if (typeof op.key !== 'string') fail(' (delete) key must be a string');
+      if (op.ifEtag !== undefined && typeof op.ifEtag !== 'string') fail(' (delete) ifEtag must be a string');
+      const prepared: PreparedOp = { op: 'delete', key: op.key };
+      if (op.ifEtag !== undefined) prepared.ifEtag = op.ifEtag;
+      return prepared;
+    }
     case 'index':
-      requireString(op.index, `${where} (index) index`);
-      requireString(op.member, `${where} (index) member`);
+      if (typeof op.index !== 'string') fail(' (index) index must be a string');
+      if (typeof op.member !== 'string') fail(' (index) member must be a string');
       // Redis accepts ±inf, JSON cannot carry it: finite scores keep the adapters identical.
-      if (typeof op.score !== 'number' || !Number.isFinite(op.score)) {
-        throw new TypeError(`${where} (index ${op.index}): score must be a finite number`);
-      }
+      if (typeof op.score !== 'number' || !Number.isFinite(op.score)) fail(` (index ${op.index}): score must be a finite number`);
       return { op: 'index', index: op.index, member: op.member, score: op.score === 0 ? 0 : op.score };
     case 'unindex':
-      requireString(op.index, `${where} (unindex) index`);
-      requireString(op.member, `${where} (unindex) member`);
+      if (typeof op.index !== 'string') fail(' (unindex) index must be a string');
+      if (typeof op.member !== 'string') fail(' (unindex) member must be a string');
       return { op: 'unindex', index: op.index, member: op.member };
     case 'append': {
-      requireString(op.log, `${where} (append) log`);
-      if (op.entry === null || typeof op.entry !== 'object' || Array.isArray(op.entry)) {
-        throw new TypeError(`${where} (append ${op.log}): entry must be an object`);
-      }
+      if (typeof op.log !== 'string') fail(' (append) log must be a string');
+      if (op.entry === null || typeof op.entry !== 'object' || Array.isArray(op.entry)) fail(` (append ${op.log}): entry must be an object`);
       const json = JSON.stringify(op.entry);
-      if (typeof json !== 'string') throw new TypeError(`${where} (append ${op.log}): entry is not JSON-serialisable`);
+      if (typeof json !== 'string') fail(` (append ${op.log}): entry is not JSON-serialisable`);
       return { op: 'append', log: op.log, json };
     }
     default:
-      throw new TypeError(`${where}: unknown op ${JSON.stringify((op as { op?: unknown }).op)}`);
+      return fail(`: unknown op ${JSON.stringify((op as { op?: unknown }).op)}`);
   }
 }
 
 export function requireString(value: unknown, what: string): asserts value is string {
   if (typeof value !== 'string') throw new TypeError(`${what} must be a string`);
-}
-
-function optionalString(value: unknown, what: string): void {
-  if (value !== undefined && typeof value !== 'string') throw new TypeError(`${what} must be a string`);
 }
 
 /** Bounds of range/count/readLog may be ±Infinity ("everything"), never NaN. */
