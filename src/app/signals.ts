@@ -486,13 +486,8 @@ async function storeSignal(
     // Pointers lead the next signal here. A pointer to a closed or vanished case is replaced; one
     // to another open case (the person's case elsewhere) is left alone. `ifEtag` on an unchanged
     // pointer makes the commit fail if it moved since we read it.
-    const pointTo = (key: string, ptr: typeof locPtr, pointed: typeof locCase) => {
-      if (!ptr) ops.push({ op: 'put', key, value: { caseId: theCase.id }, ifAbsent: true });
-      else if (ptr.value.caseId === theCase.id) ops.push({ op: 'put', key, value: ptr.value, ifEtag: ptr.etag });
-      else if (!pointed || pointed.value.status !== 'open') ops.push({ op: 'put', key, value: { caseId: theCase.id }, ifEtag: ptr.etag });
-    };
-    if (theCase.district === input.district) pointTo(locKey, locPtr, locCase);
-    if (perKey) pointTo(perKey, perPtr, perCase);
+    if (theCase.district === input.district) pointTo(ops, theCase.id, locKey, locPtr, locCase);
+    if (perKey) pointTo(ops, theCase.id, perKey, perPtr, perCase);
 
     // Built from the validated form and typed: the hot path skips a zod pass over what it just built
     // (test/app/signals.test.ts checks stored signals, cases and police contacts against their schemas).
@@ -590,6 +585,19 @@ async function storeSignal(
   }
   ctx.log.warn({ event: 'signal.busy', userId: actor.id, signalRef }, 'signal not stored after retries');
   return { outcome: 'refused', card: refusalCard(t.refusals.busy), reason: 'busy' };
+}
+
+/** The pointer op for `key` (see storeSignal): a new pointer, the unchanged one (guarded), or a replaced one. */
+function pointTo(
+  ops: WriteOp[],
+  caseId: string,
+  key: string,
+  ptr: Versioned<{ caseId: string }> | undefined,
+  pointed: Versioned<Case> | undefined,
+): void {
+  if (!ptr) ops.push({ op: 'put', key, value: { caseId }, ifAbsent: true });
+  else if (ptr.value.caseId === caseId) ops.push({ op: 'put', key, value: ptr.value, ifEtag: ptr.etag });
+  else if (!pointed || pointed.value.status !== 'open') ops.push({ op: 'put', key, value: { caseId }, ifEtag: ptr.etag });
 }
 
 /** Which kind of key conflicted, for the log: the key itself may contain a person key. */

@@ -24,50 +24,52 @@ export function prepareOps(ops: readonly WriteOp[]): PreparedOp[] {
  * together only when one fails (building them up front was most of this function's time).
  */
 function prepareOp(op: WriteOp, i: number): PreparedOp {
-  const fail = (detail: string): never => {
-    throw new TypeError(`commit: op #${i}${detail}`);
-  };
-  if (op === null || typeof op !== 'object') return fail(' is not an object');
+  if (op === null || typeof op !== 'object') return failOp(i, ' is not an object');
   switch (op.op) {
     case 'put': {
-      if (typeof op.key !== 'string') fail(' (put) key must be a string');
-      if (op.ifEtag !== undefined && typeof op.ifEtag !== 'string') fail(' (put) ifEtag must be a string');
+      if (typeof op.key !== 'string') failOp(i, ' (put) key must be a string');
+      if (op.ifEtag !== undefined && typeof op.ifEtag !== 'string') failOp(i, ' (put) ifEtag must be a string');
       // JSON is the storage format of both adapters; whatever does not survive it (undefined,
       // functions, cycles) must fail here rather than be silently turned into something else.
       const json = JSON.stringify(op.value);
-      if (typeof json !== 'string') fail(` (put ${op.key}): value is not JSON-serialisable`);
+      if (typeof json !== 'string') failOp(i, ` (put ${op.key}): value is not JSON-serialisable`);
       const prepared: PreparedOp = { op: 'put', key: op.key, json };
       if (op.ifEtag !== undefined) prepared.ifEtag = op.ifEtag;
       if (op.ifAbsent) prepared.ifAbsent = true;
       return prepared;
     }
     case 'delete': {
-      if (typeof op.key !== 'string') fail(' (delete) key must be a string');
-      if (op.ifEtag !== undefined && typeof op.ifEtag !== 'string') fail(' (delete) ifEtag must be a string');
+      if (typeof op.key !== 'string') failOp(i, ' (delete) key must be a string');
+      if (op.ifEtag !== undefined && typeof op.ifEtag !== 'string') failOp(i, ' (delete) ifEtag must be a string');
       const prepared: PreparedOp = { op: 'delete', key: op.key };
       if (op.ifEtag !== undefined) prepared.ifEtag = op.ifEtag;
       return prepared;
     }
     case 'index':
-      if (typeof op.index !== 'string') fail(' (index) index must be a string');
-      if (typeof op.member !== 'string') fail(' (index) member must be a string');
+      if (typeof op.index !== 'string') failOp(i, ' (index) index must be a string');
+      if (typeof op.member !== 'string') failOp(i, ' (index) member must be a string');
       // Redis accepts ±inf, JSON cannot carry it: finite scores keep the adapters identical.
-      if (typeof op.score !== 'number' || !Number.isFinite(op.score)) fail(` (index ${op.index}): score must be a finite number`);
+      if (typeof op.score !== 'number' || !Number.isFinite(op.score)) failOp(i, ` (index ${op.index}): score must be a finite number`);
       return { op: 'index', index: op.index, member: op.member, score: op.score === 0 ? 0 : op.score };
     case 'unindex':
-      if (typeof op.index !== 'string') fail(' (unindex) index must be a string');
-      if (typeof op.member !== 'string') fail(' (unindex) member must be a string');
+      if (typeof op.index !== 'string') failOp(i, ' (unindex) index must be a string');
+      if (typeof op.member !== 'string') failOp(i, ' (unindex) member must be a string');
       return { op: 'unindex', index: op.index, member: op.member };
     case 'append': {
-      if (typeof op.log !== 'string') fail(' (append) log must be a string');
-      if (op.entry === null || typeof op.entry !== 'object' || Array.isArray(op.entry)) fail(` (append ${op.log}): entry must be an object`);
+      if (typeof op.log !== 'string') failOp(i, ' (append) log must be a string');
+      if (op.entry === null || typeof op.entry !== 'object' || Array.isArray(op.entry)) failOp(i, ` (append ${op.log}): entry must be an object`);
       const json = JSON.stringify(op.entry);
-      if (typeof json !== 'string') fail(` (append ${op.log}): entry is not JSON-serialisable`);
+      if (typeof json !== 'string') failOp(i, ` (append ${op.log}): entry is not JSON-serialisable`);
       return { op: 'append', log: op.log, json };
     }
     default:
-      return fail(`: unknown op ${JSON.stringify((op as { op?: unknown }).op)}`);
+      return failOp(i, `: unknown op ${JSON.stringify((op as { op?: unknown }).op)}`);
   }
+}
+
+/** A module-level function, not a closure per op: tsx wraps every named closure it creates in `__name`. */
+function failOp(i: number, detail: string): never {
+  throw new TypeError(`commit: op #${i}${detail}`);
 }
 
 export function requireString(value: unknown, what: string): asserts value is string {
