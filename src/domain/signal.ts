@@ -549,10 +549,9 @@ const FALSE_VALUES = new Set(['false', 'nee', 'off', '0']);
  */
 const STATIC_FIELDS = {
   kind: z.enum(SIGNAL_KINDS, { errorMap: () => ({ message: codeOf('kindInvalid') }) }),
-  location: z
-    .string()
-    .max(LIMITS.location, codeOf('locationTooLong'))
-    .refine((s) => locationKey(s) !== '', codeOf('locationEmpty')),
+  // A text without a letter or digit ('locationEmpty') is checked by validateSignalForm, which
+  // needs the location's key anyway (normalising a location is the dearest step of the form).
+  location: z.string().max(LIMITS.location, codeOf('locationTooLong')),
   observedDate: z.string().refine((s) => parseCalendarDate(s) !== undefined, codeOf('dateInvalid')),
   observedTime: z.string().refine((s) => parseClockTime(s) !== undefined, codeOf('timeInvalid')),
   categories: z
@@ -693,7 +692,10 @@ export function validateSignalForm(
   const kind = check('kind', 'kindRequired');
   const districtOk = check('district', 'districtRequired');
   const hotspot = districtOk !== undefined ? check('hotspot') : undefined;
-  const locationText = check('location', hotspot === undefined && present('hotspot') === undefined ? 'locationRequired' : undefined);
+  const locationChecked = check('location', hotspot === undefined && present('hotspot') === undefined ? 'locationRequired' : undefined);
+  const typedKey = locationChecked !== undefined ? locationKey(locationChecked) : undefined;
+  if (typedKey === '') fail('location', 'locationEmpty');
+  const locationText = typedKey === '' ? undefined : locationChecked;
   const date = check('observedDate', 'dateRequired');
   const time = check('observedTime', 'timeRequired');
   const categories = check('categories', 'categoriesRequired');
@@ -759,7 +761,8 @@ export function validateSignalForm(
     kind: kind!,
     district: districtOk!,
     location,
-    locationKey: locationKey(location),
+    // tidyLocation only joins whitespace, which the key ignores.
+    locationKey: typedKey ?? locationKey(location),
     observedAt: observedAt!,
     categories: CATEGORIES.filter((c) => categories!.includes(c)),
     ...(categoryOther !== undefined ? { categoryOther } : {}),
