@@ -165,6 +165,14 @@ export interface Jobs {
   enqueue(spec: JobSpec): Promise<{ enqueued: boolean }>;
   /** Removes a pending job; false when there was none. */
   cancel(id: string): Promise<boolean>;
+  /**
+   * Runs `type`'s handler in this process soon (attempt 1, at most `concurrency` at once), storing
+   * nothing: for work whose trace the caller stored itself, with the change it follows, and that a
+   * recovery job redoes when this process stops first or the run does not end in `done` (which is
+   * logged, not retried). A queued job costs a store round trip or three (BullMQ: add, fetch,
+   * finish); this costs none. False before start(), after stop(), or when too many runs are pending.
+   */
+  runHere(type: string, payload: Record<string, unknown>): boolean;
   /** Handlers must be registered before start(). A handler that throws counts as a retry with backoff. */
   register(type: string, handler: JobHandler): void;
   start(): Promise<void>;

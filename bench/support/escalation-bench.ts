@@ -152,7 +152,7 @@ async function ruleCheckAt(redisUrl: string, size: number, log: (line: string) =
   try {
     const cards = await issueCards(ctx, REPORTERS, LOCATIONS + WARMUP + MEASURED);
     let next = 0;
-    /** Through the real use case: submit, then the evaluation the job would run (BullMQ enqueue included). */
+    /** Through the real use case: submit (its inbox entry included), then the evaluation the submit would run next. */
     const storeAndEvaluate = async (location: string) => {
       const card = cards[next++]!;
       // What Teams would post, built before the clock starts: only the bot's work is timed.
@@ -162,7 +162,7 @@ async function ruleCheckAt(redisUrl: string, size: number, log: (line: string) =
       const result = await submitSignal(ctx, reporter, submitted);
       if (result.outcome !== 'created') throw new Error(`bench: submit was ${result.outcome}`);
       const paused = performance.now();
-      // The trigger the submit put in its evaluation job (looked up outside the timing).
+      // The trigger the submit hands to its evaluation (looked up outside the timing).
       const signalId = (await store.get<{ signalId: string }>(keys.signalRef(result.signalRef)))!.value.signalId;
       const stored = (await store.get<Signal>(keys.signal(signalId)))!.value;
       const place = { district: stored.district, locationKey: stored.locationKey, location: stored.location };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { LIMITS } from '../domain/signal.js';
+import type { WriteOp } from '../ports.js';
 import type { AppContext } from './context.js';
 
 /**
@@ -8,11 +9,26 @@ import type { AppContext } from './context.js';
  * from src/app/escalation.ts so that the features that cause changes (signals, meetings, feedback,
  * Kerngroep) can call it without importing the evaluator (which imports their keys).
  *
- * The evaluation runs as a job (`escalation.evaluate`): off the invoke path (Teams wants card
- * actions answered quickly), retried when the store hiccups, and on any bot instance.
+ * Evaluations run off the invoke path (Teams wants card actions answered quickly):
+ * - After a signal — the most frequent change by far — in the process that stored it
+ *   (`evaluateSignalSoon`, a local run of `escalation.evaluate-signal`). The signal's commit puts it in
+ *   the inbox (`signalInboxOp`); the evaluation takes it out. What a crash or a failed run leaves in the
+ *   inbox, the recovery job `escalation.inbox` evaluates (src/app/escalation.ts). A queued job per
+ *   signal cost Redis and the bot more than the rest of the submit (BullMQ's add, fetch and finish;
+ *   in embedded mode three commits).
+ * - After any other change, as a queued job (`escalation.evaluate`), retried when the store
+ *   hiccups, on any bot instance.
  */
 
 export const ESCALATION_EVALUATE_JOB = 'escalation.evaluate';
+/** The local run after a signal: evaluates, then takes the signal out of the inbox. */
+export const ESCALATION_SIGNAL_JOB = 'escalation.evaluate-signal';
+/**
+ * Signals whose evaluation has not finished (member: signal id), scored by when they were stored
+ * (ms). Written in the signal's own commit, so a signal confirmed to the user is never left
+ * unevaluated.
+ */
+export const ESCALATION_INBOX = 'escalation-inbox';
 
 const id = z.string().min(1).max(200);
 /**
@@ -89,5 +105,27 @@ export async function evaluateEscalations(ctx: AppContext, trigger: EscalationTr
     await ctx.jobs.enqueue({ id: jobIdFor(trigger), type: ESCALATION_EVALUATE_JOB, payload: { trigger }, ...(trigger.type === 'signal' ? { newId: true } : {}) });
   } catch (err) {
     ctx.log.error({ event: 'escalation.schedule-failed', trigger: trigger.type, err: { message: (err as Error).message } }, 'could not schedule escalation evaluation');
+  }
+}
+
+export type SignalTrigger = Extract<EscalationTrigger, { type: 'signal' }>;
+
+/** The op a signal's commit carries: from the moment it is stored, the signal waits for its evaluation. */
+export function signalInboxOp(signalId: string, at: Date): WriteOp {
+  return { op: 'index', index: ESCALATION_INBOX, member: signalId, score: at.getTime() };
+}
+
+/**
+ * After the signal's commit (with `signalInboxOp`): evaluates in this process, soon. Never throws:
+ * when it cannot start here (too much pending, shutting down) the recovery job takes the signal from
+ * the inbox.
+ */
+export function evaluateSignalSoon(ctx: AppContext, trigger: SignalTrigger): void {
+  try {
+    if (!ctx.jobs.runHere(ESCALATION_SIGNAL_JOB, { trigger })) {
+      ctx.log.warn({ event: 'escalation.left-to-recovery' }, 'signal evaluation not started here; the inbox recovery does it');
+    }
+  } catch (err) {
+    ctx.log.error({ event: 'escalation.schedule-failed', trigger: 'signal', err: { message: (err as Error).message } }, 'could not start the signal evaluation');
   }
 }

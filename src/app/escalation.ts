@@ -34,13 +34,21 @@ import { formatMoment } from '../i18n/format.js';
 import type { AdaptiveCard, JobRun, OutgoingMessage, Versioned, WriteOp } from '../ports.js';
 import { auditDecision, auditOp } from './audit.js';
 import type { AppContext } from './context.js';
-import { ESCALATION_EVALUATE_JOB, escalationTriggerSchema, evaluateEscalations, type EscalationTrigger } from './escalation-trigger.js';
+import {
+  ESCALATION_EVALUATE_JOB,
+  ESCALATION_INBOX,
+  ESCALATION_SIGNAL_JOB,
+  escalationTriggerSchema,
+  evaluateEscalations,
+  type EscalationTrigger,
+  type SignalTrigger,
+} from './escalation-trigger.js';
 import { RECOVER_GRACE_MS, type Notice, type SettledNotice } from './outbox.js';
 import type { CardActionResult, Feature } from './routes.js';
 import { indexes, keys } from './signals.js';
 import { batchingReads } from './batching-reads.js';
 
-export { evaluateEscalations, ESCALATION_EVALUATE_JOB, type EscalationTrigger };
+export { evaluateEscalations, ESCALATION_EVALUATE_JOB, ESCALATION_INBOX, type EscalationTrigger };
 
 /**
  * Escalation thresholds (§3–5, §9): evaluation, de-duplication, re-arming, the notices and what
@@ -89,6 +97,17 @@ export const ESCALATION_SWEEP_JOB = 'escalation.sweep';
 /** How often, and how far apart, a signal's evaluation looks for a signal not stored yet. */
 const SIGNAL_WAIT_RUNS = 3;
 const SIGNAL_WAIT_MS = 1_000;
+
+/** The inbox recovery (signals whose evaluation did not finish where they were stored). */
+export const ESCALATION_INBOX_JOB = 'escalation.inbox';
+/** How often the inbox recovery looks. */
+export const INBOX_EVERY_MS = 30_000;
+/** A signal younger than this is still being evaluated where it was stored: the recovery leaves it. */
+export const INBOX_GRACE_MS = 10_000;
+/** Inbox entries read at a time by the recovery. */
+const INBOX_PAGE = 500;
+/** Failed evaluations after which one recovery run gives up (the store is down): the next run goes on. */
+const INBOX_MAX_ERRORS = 3;
 
 /** Where the subject of a firing lives, so the sweep can evaluate it again. */
 interface SubjectParams {
@@ -774,6 +793,27 @@ export function registerEscalations(
     if (outcome === 'signal-not-stored' && run.attempt < SIGNAL_WAIT_RUNS) return { status: 'retry', delayMs: SIGNAL_WAIT_MS, reason: 'signal not stored (yet)' };
     return { status: 'done' };
   });
+  // Local runs (evaluateSignalSoon) take the signal out of the inbox when done; those that end
+  // together share one commit.
+  const leaveInbox = groupedUnindex(ctx, ESCALATION_INBOX);
+  ctx.jobs.register(ESCALATION_SIGNAL_JOB, async (run: JobRun) => {
+    // From this process's own evaluateSignalSoon (local runs are never stored or sent anywhere).
+    const trigger = run.payload.trigger as SignalTrigger;
+    await evaluateEscalationsNow(ctx, setup, trigger);
+    await leaveInbox(trigger.signalId);
+    return { status: 'done' };
+  });
+  ctx.jobs.register(ESCALATION_INBOX_JOB, async (run: JobRun) => {
+    const before = typeof run.payload.before === 'number' ? run.payload.before : undefined;
+    if (before === undefined) {
+      // The next run first, so that a run that fails does not end the chain (one id per slot).
+      const next = sweepSlot(ctx.clock.now(), INBOX_EVERY_MS) + INBOX_EVERY_MS;
+      await ctx.jobs.enqueue({ id: `escalation-inbox:${next}`, type: ESCALATION_INBOX_JOB, payload: {}, runAt: new Date(next) });
+    }
+    // `before` (a start's run): what was stored before this process started, however young.
+    await recoverInbox(ctx, setup, before !== undefined ? before - 1 : ctx.clock.now().getTime() - INBOX_GRACE_MS, leaveInbox);
+    return { status: 'done' };
+  });
   ctx.jobs.register(ESCALATION_SWEEP_JOB, async () => {
     // The next sweep first, so that a sweep that fails does not end the chain. One id per slot:
     // instances that schedule it at the same time schedule it once.
@@ -785,10 +825,69 @@ export function registerEscalations(
   outbox.onSettled('pass-on', (n) => onPassOnNoticeSettled(ctx, n));
 }
 
-/** Schedules a sweep now (catches up after downtime: recovery, time-based rules). */
+/**
+ * Schedules a sweep now (catches up after downtime: recovery, time-based rules), the inbox recovery's
+ * chain, and one recovery of every signal stored before this start (a crash's leftovers, however
+ * young: their evaluation died with the process).
+ */
 export async function startEscalations(ctx: AppContext, setup: EscalationSetup): Promise<void> {
-  const slot = sweepSlot(ctx.clock.now(), setup.rules.sweep.everyMinutes * 60_000);
+  const now = ctx.clock.now();
+  const slot = sweepSlot(now, setup.rules.sweep.everyMinutes * 60_000);
   await ctx.jobs.enqueue({ id: `escalation-sweep:${slot}`, type: ESCALATION_SWEEP_JOB, payload: {} });
+  await ctx.jobs.enqueue({ id: `escalation-inbox:${sweepSlot(now, INBOX_EVERY_MS) + INBOX_EVERY_MS}`, type: ESCALATION_INBOX_JOB, payload: {}, runAt: new Date(sweepSlot(now, INBOX_EVERY_MS) + INBOX_EVERY_MS) });
+  await ctx.jobs.enqueue({ id: `escalation-inbox:start:${randomUUID()}`, type: ESCALATION_INBOX_JOB, payload: { before: now.getTime() } });
+}
+
+/**
+ * Evaluates the signals in the inbox stored up to `upTo` (ms) and takes them out. A
+ * signal that is gone (erased, or its evaluation found nothing to do) leaves the inbox too. Stops
+ * after a few failed evaluations (the store is down): they stay for the next run.
+ */
+async function recoverInbox(ctx: AppContext, setup: EscalationSetup, upTo: number, leaveInbox: (member: string) => Promise<void>): Promise<void> {
+  let recovered = 0;
+  let errors = 0;
+  const failed = new Set<string>();
+  for (;;) {
+    const page = (await ctx.store.range(ESCALATION_INBOX, -Infinity, upTo, { limit: INBOX_PAGE + failed.size })).filter((e) => !failed.has(e.member));
+    if (page.length === 0) break;
+    for (const { member } of page.slice(0, INBOX_PAGE)) {
+      try {
+        await evaluateEscalationsNow(ctx, setup, { type: 'signal', signalId: member });
+        await leaveInbox(member);
+        recovered++;
+      } catch (err) {
+        failed.add(member);
+        ctx.log.error({ event: 'escalation.inbox-failed', err: { message: (err as Error).message } }, 'a signal from the inbox could not be evaluated; the next run tries again');
+        if (++errors >= INBOX_MAX_ERRORS) break;
+      }
+    }
+    if (errors >= INBOX_MAX_ERRORS || page.length < INBOX_PAGE) break;
+  }
+  if (recovered > 0) ctx.log.info({ event: 'escalation.inbox-recovered', count: recovered }, 'signals evaluated from the inbox');
+}
+
+/**
+ * `unindex` of `index` for members that come in at once, in one commit: a member given while a
+ * commit is under way goes with the next one. Resolves when the member's commit is done.
+ */
+function groupedUnindex(ctx: AppContext, index: string): (member: string) => Promise<void> {
+  let batch: string[] | undefined;
+  let last: Promise<void> = Promise.resolve();
+  return (member) => {
+    if (!batch) {
+      const mine: string[] = (batch = []);
+      last = last.then(
+        () => commitBatch(mine),
+        () => commitBatch(mine),
+      );
+    }
+    batch.push(member);
+    return last;
+  };
+  async function commitBatch(members: string[]): Promise<void> {
+    batch = undefined;
+    await ctx.store.commit(members.map((member) => ({ op: 'unindex', index, member })));
+  }
 }
 
 // --- level changes (human decisions) ------------------------------------------------------------------

@@ -62,7 +62,7 @@ import { batchingReads } from './batching-reads.js';
 import { auditDecision, auditOp, type AuditEvent } from './audit.js';
 import type { AppContext } from './context.js';
 import type { CardActionResult, Feature } from './routes.js';
-import { evaluateEscalations } from './escalation-trigger.js';
+import { evaluateEscalations, evaluateSignalSoon, signalInboxOp } from './escalation-trigger.js';
 
 /**
  * Signals (meldingen) and the cases they form — §2–3 of the process. Partners report through the
@@ -399,7 +399,6 @@ async function storeSignal(
   const year = localParts(now, ctx.timeZone).year;
   const signalId = randomUUID();
   let sequence: Promise<number> | undefined;
-  let scheduled: Promise<void> | undefined;
   let signalRef: string | undefined;
   const policeContactId = input.policeContact ? randomUUID() : undefined;
   // Allocated at most once per submit, also when a retry ends up joining an existing case.
@@ -552,18 +551,13 @@ async function storeSignal(
       ops.push(auditOp({ actor: actor.id, action: 'police-contact.create', resource: `signal:${signalRef}`, outcome: 'allow' }));
     }
 
-    // The rule evaluation is scheduled together with the first commit, not after it: a round trip
-    // less, and a crash right after the commit cannot lose it — the job is durable before the user
-    // hears "ontvangen". A job quicker than the commit looks again (ESCALATION_EVALUATE_JOB); the
-    // stored signal is the truth, so a later attempt that joins another case changes nothing.
-    scheduled ??= evaluateEscalations(ctx, {
-      type: 'signal',
-      signalId,
-      caseId: theCase.id,
-      place: { district: signal.district, locationKey: signal.locationKey, location: signal.location },
-    });
-    const [committed] = await Promise.all([store.commit(ops), scheduled]);
+    // The signal waits for its rule evaluation from the moment it is stored (the inbox, in the same
+    // commit): a crash right after the commit cannot lose it. The evaluation itself runs after the
+    // commit, in this process (evaluateSignalSoon), or else by the inbox recovery.
+    ops.push(signalInboxOp(signalId, now));
+    const committed = await store.commit(ops);
     if (committed.ok) {
+      evaluateSignalSoon(ctx, { type: 'signal', signalId, caseId: theCase.id, place: { district: signal.district, locationKey: signal.locationKey, location: signal.location } });
       ctx.log.info(
         { event: 'signal.created', userId: actor.id, signalRef, caseRef: theCase.ref, caseIsNew, policeContact: Boolean(policeContactId) },
         'signal stored',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { systemClock, type Clock, type JobHandler, type JobRun, type JobSpec, type Jobs } from '../ports.js';
 import { backoffStrategy, type BackoffStrategy } from './backoff.js';
+import { LocalRuns } from './local-runs.js';
 import type { CommonJobsOptions, JobsLog, OnJobFailed, RateLimit } from './index.js';
 import {
   assertJobSpec,
@@ -112,6 +113,7 @@ export class BullMqJobs implements Jobs {
   private readonly log: JobsLog;
   private readonly handlers = new Map<string, JobHandler>();
   private workers: Worker<JobData, void, string>[] = [];
+  private readonly local: LocalRuns;
   private state: 'created' | 'started' | 'stopped' = 'created';
   private stopped: Promise<void> | undefined;
 
@@ -128,6 +130,7 @@ export class BullMqJobs implements Jobs {
     this.backoff = backoffStrategy(options.backoff);
     this.onFailed = options.onFailed;
     this.log = options.log ?? silentLog;
+    this.local = new LocalRuns(this.handlers, positiveInteger(options.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency'), this.log);
     // The producer side keeps ioredis' default retries per request: an enqueue while Redis is down
     // rejects (the use case reports it) instead of hanging.
     const queue = (name: string) => {
@@ -217,6 +220,11 @@ export class BullMqJobs implements Jobs {
     this.handlers.set(type, handler);
   }
 
+  runHere(type: string, payload: Record<string, unknown>): boolean {
+    if (this.state !== 'started') return false;
+    return this.local.submit(type, payload);
+  }
+
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`BullMqJobs.start: already ${this.state}`);
     this.state = 'started';
@@ -247,7 +255,7 @@ export class BullMqJobs implements Jobs {
     this.stopped ??= (async () => {
       this.state = 'stopped';
       // close() without force waits for the running jobs.
-      await Promise.all(this.workers.map((w) => w.close()));
+      await Promise.all([...this.workers.map((w) => w.close()), this.local.stop()]);
       await Promise.all([this.queue.close(), this.unpacedQueue?.close()]);
     })();
     return this.stopped;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, JobHandler, JobOutcome, JobRun, JobSpec, Jobs, Store, WriteOp } from '../ports.js';
 import { backoffStrategy, type BackoffStrategy } from './backoff.js';
+import { LocalRuns, Slots } from './local-runs.js';
 import type { CommonJobsOptions, JobsLog, OnJobFailed, RateLimit } from './index.js';
 
 /**
@@ -140,6 +141,7 @@ export class InProcessJobs implements Jobs {
   private timer: NodeJS.Timeout | undefined;
   private readonly passes = new Set<Promise<number>>();
   private readonly runs = new Set<Promise<void>>();
+  private readonly local: LocalRuns;
 
   constructor(options: InProcessJobsOptions) {
     this.store = options.store;
@@ -155,6 +157,8 @@ export class InProcessJobs implements Jobs {
     this.paced = pacedPredicate(options.pacedTypes);
     this.onFailed = options.onFailed;
     this.log = options.log ?? silentLog;
+    // With polling off (tests), local runs wait for runDue() too.
+    this.local = new LocalRuns(this.handlers, concurrency, this.log, this.pollIntervalMs === 0);
   }
 
   async enqueue(spec: JobSpec): Promise<{ enqueued: boolean }> {
@@ -214,6 +218,11 @@ export class InProcessJobs implements Jobs {
     this.handlers.set(type, handler);
   }
 
+  runHere(type: string, payload: Record<string, unknown>): boolean {
+    if (this.state !== 'started') return false;
+    return this.local.submit(type, payload);
+  }
+
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`InProcessJobs.start: already ${this.state}`);
     this.state = 'started';
@@ -224,14 +233,17 @@ export class InProcessJobs implements Jobs {
   /**
    * Runs every job that is due at `clock.now()` once (a job rescheduled during this call is left
    * for the next one) and resolves when those runs — and any the poll loop has going — finished.
-   * Returns how many runs this call started. For tests that move a controllable clock.
+   * Returns how many runs this call started. For tests that move a controllable clock. With polling
+   * off, the local runs (`runHere`) held until now run too, after the due jobs.
    */
   async runDue(): Promise<number> {
     if (this.state === 'created') throw new Error('InProcessJobs.runDue: call start() first');
     if (this.state !== 'started') return 0;
     const started = await this.trackPass();
     await this.idle();
-    return started;
+    // After the pass: what a local run enqueues is left for the next call, as with jobs.
+    const here = await this.local.drain();
+    return started + here;
   }
 
   async stop(): Promise<void> {
@@ -245,7 +257,7 @@ export class InProcessJobs implements Jobs {
       this.timer = undefined;
       // Passes waiting for a slot see the state and stop claiming; claimed runs finish.
       await Promise.allSettled([...this.passes]);
-      await this.idle();
+      await Promise.all([this.idle(), this.local.stop()]);
       this.state = 'stopped';
     })();
     return this.stopped;
@@ -619,26 +631,6 @@ function positiveInteger(value: number, what: string): number {
   return value;
 }
 
-/** At most n runs at a time; waiters are served in order. */
-class Slots {
-  private readonly waiters: (() => void)[] = [];
-
-  constructor(private free: number) {}
-
-  acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.free++;
-  }
-}
 
 /**
  * Sliding-window limiter on real time (it paces real requests to Teams, whatever the app clock says):

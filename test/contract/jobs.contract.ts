@@ -181,6 +181,71 @@ export function jobsContract(name: string, make: (options: JobsFixtureOptions) =
       });
     });
 
+    describe('running here (runHere)', () => {
+      it('runs the handler in this process once, with the payload and attempt 1, and stores nothing: no restart or twin runs it again', async () => {
+        const { fx, jobs, runs } = await started();
+        expect(jobs.runHere('notice', { signalId: 's-1' })).toBe(true);
+        await eventually(() => expect(runs).toHaveLength(1));
+        expect(runs[0]).toMatchObject({ type: 'notice', payload: { signalId: 's-1' }, attempt: 1 });
+        const twin = await fx.twin();
+        const twinRuns = recorder();
+        twin.register('notice', twinRuns.handler);
+        await twin.start();
+        const again = await fx.restart();
+        const afterRestart = recorder();
+        again.register('notice', afterRestart.handler);
+        await again.start();
+        await fx.advance(SETTLE_MS);
+        expect(runs).toHaveLength(1);
+        expect(twinRuns.runs).toHaveLength(0);
+        expect(afterRestart.runs).toHaveLength(0);
+      });
+
+      it('a run that throws or asks for a retry is not retried and not reported as a failed job (the caller recovers it)', async () => {
+        let n = 0;
+        const { fx, jobs, runs } = await started(() => {
+          n++;
+          if (n === 1) throw new Error('store unreachable');
+          return { status: 'retry', delayMs: 10, reason: 'later' };
+        });
+        expect(jobs.runHere('notice', { n: 1 })).toBe(true);
+        expect(jobs.runHere('notice', { n: 2 })).toBe(true);
+        await eventually(() => expect(runs).toHaveLength(2));
+        await fx.advance(SETTLE_MS + BACKOFF_CAP_MS);
+        expect(runs).toHaveLength(2);
+        expect(failures).toEqual([]);
+      });
+
+      it('is refused before start() and after stop(); an unknown type is a programming error', async () => {
+        const fx = await setup();
+        const rec = recorder();
+        fx.jobs.register('notice', rec.handler);
+        expect(fx.jobs.runHere('notice', {})).toBe(false);
+        await fx.jobs.start();
+        expect(() => fx.jobs.runHere('unknown', {})).toThrow(/no handler/);
+        await fx.jobs.stop();
+        expect(fx.jobs.runHere('notice', {})).toBe(false);
+        await fx.advance(SETTLE_MS);
+        expect(rec.runs).toHaveLength(0);
+      });
+
+      it('stop() waits for a local run that is under way', async () => {
+        const gate = deferred();
+        let finished = false;
+        const { jobs, runs } = await started(async () => {
+          await gate.promise;
+          finished = true;
+          return { status: 'done' };
+        });
+        jobs.runHere('notice', {});
+        await eventually(() => expect(runs).toHaveLength(1));
+        const stopping = jobs.stop();
+        setTimeout(gate.resolve, 50);
+        await stopping;
+        expect(finished).toBe(true);
+      });
+    });
+
     describe('pacing', () => {
       it('the limiter: no more than `max` runs start in any window of `durationMs` (Teams: 50 per second per tenant)', async () => {
         const limit: RateLimit = { max: 5, durationMs: 1_000 };

@@ -117,6 +117,26 @@ describe('InProcessJobs', () => {
     expect(await store.count('jobs:due', -Infinity, Infinity)).toBe(0);
   });
 
+  it('with polling off, local runs (runHere) wait for runDue(), which runs and counts them', async () => {
+    const store = await openStore();
+    const time = manualClock();
+    const jobs = scheduler({ store, clock: time.clock, pollIntervalMs: 0 });
+    const runs: unknown[] = [];
+    jobs.register('evaluate', async (run) => {
+      runs.push(run.payload);
+      return { status: 'done' };
+    });
+    await jobs.start();
+    expect(jobs.runHere('evaluate', { signalId: 's-1' })).toBe(true);
+    expect(jobs.runHere('evaluate', { signalId: 's-2' })).toBe(true);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(runs).toEqual([]);
+    expect(await jobs.runDue()).toBe(2);
+    expect(runs).toEqual([{ signalId: 's-1' }, { signalId: 's-2' }]);
+    expect(await jobs.runDue()).toBe(0);
+    expect(await store.count('jobs:due', -Infinity, Infinity)).toBe(0);
+  });
+
   it('a done job leaves nothing behind', async () => {
     const store = await openStore();
     const time = manualClock();
