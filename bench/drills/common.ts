@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ESCALATION_INBOX } from '../../src/app/escalation-trigger.js';
 import { indexes, keys } from '../../src/app/signals.js';
 import type { Signal } from '../../src/domain/signal.js';
 import type { Store } from '../../src/ports.js';
@@ -259,6 +260,22 @@ export function checkSignals(report: DrillReport, ledger: Ledger, stored: Stored
   report.check(`${label}no card stored twice`, twice.length === 0, `${stored.length} signals from ${byCard.size} cards, ${twice.length} cards with more than one`);
   report.check(`${label}no reference used twice`, refs.size === stored.length, `${refs.size} distinct references for ${stored.length} signals`);
   report.check(`${label}no unexpected answers`, ledger.other.length === 0, ledger.other.length ? ledger.other.slice(0, 3).join(' | ') : 'none');
+}
+
+/**
+ * "Every stored signal had its rules evaluated": the escalation inbox (a signal's commit puts it
+ * there, its evaluation takes it out; src/app/escalation-trigger.ts) is empty. Waits up to
+ * `waitMs` for it: an evaluation that failed (Redis was down) is redone by the inbox recovery, which
+ * runs every 30 s for entries older than 10 s.
+ */
+export async function checkEvaluated(report: DrillReport, store: Store, waitMs = 0, label = ''): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  let left = await store.count(ESCALATION_INBOX, -Infinity, Infinity);
+  while (left > 0 && Date.now() < deadline) {
+    await pause(500);
+    left = await store.count(ESCALATION_INBOX, -Infinity, Infinity);
+  }
+  report.check(`${label}every stored signal had its rules evaluated (the escalation inbox is empty)`, left === 0, `${left} signals still waiting for their evaluation`);
 }
 
 /**

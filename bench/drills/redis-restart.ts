@@ -5,6 +5,7 @@ import { startRedisServer, type RedisServer } from '../../test/support/redis-ser
 import { visibleText } from '../../test/support/teams.js';
 import { startBotProcess, type NodeChild } from '../support/proc.js';
 import {
+  checkEvaluated,
   checkSignals,
   drillDir,
   DrillReport,
@@ -184,6 +185,8 @@ export async function redisRestartDrill(options: RedisRestartOptions): Promise<D
       report.figure('stored', stored.length);
       // "try again" answers are expected here, nothing else.
       checkSignals(report, ledger, stored);
+      // An evaluation that failed while Redis was down waits in the inbox for the recovery (≤ 40 s).
+      await checkEvaluated(report, store, 45_000);
     } finally {
       await store.close();
     }

@@ -3,7 +3,7 @@ import { RedisStore } from '../../src/store/redis.js';
 import { startFastConnector } from '../support/connector.js';
 import { startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
 import { startBotProcess, type NodeChild } from '../support/proc.js';
-import { checkSignals, drillDir, DrillReport, fatalLogLines, Ledger, reportInLoop, reporters, storedSignals, type DrillResult, runDrill } from './common.js';
+import { checkEvaluated, checkSignals, drillDir, DrillReport, fatalLogLines, Ledger, reportInLoop, reporters, storedSignals, type DrillResult, runDrill } from './common.js';
 import { checkNotices, prepareNotices, waitForNotices } from './notices.js';
 
 /**
@@ -89,6 +89,7 @@ export async function twoInstancesDrill(options: TwoInstancesOptions): Promise<D
       const stored = await storedSignals(store);
       report.figure('stored', stored.length);
       checkSignals(report, ledger, stored);
+      await checkEvaluated(report, store, 45_000);
       await checkNotices(report, plan, stub, store);
     } finally {
       await store.close();
