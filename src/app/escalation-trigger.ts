@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { LIMITS } from '../domain/signal.js';
+import { LIMITS, type Case, type Signal } from '../domain/signal.js';
 import type { WriteOp } from '../ports.js';
 import type { AppContext } from './context.js';
 
@@ -110,6 +110,12 @@ export async function evaluateEscalations(ctx: AppContext, trigger: EscalationTr
 
 export type SignalTrigger = Extract<EscalationTrigger, { type: 'signal' }>;
 
+/** The signal and its case as the submit committed them: the local evaluation does not read them back. */
+export interface CommittedSignal {
+  signal: Signal;
+  case: Case;
+}
+
 /** The op a signal's commit carries: from the moment it is stored, the signal waits for its evaluation. */
 export function signalInboxOp(signalId: string, at: Date): WriteOp {
   return { op: 'index', index: ESCALATION_INBOX, member: signalId, score: at.getTime() };
@@ -120,9 +126,9 @@ export function signalInboxOp(signalId: string, at: Date): WriteOp {
  * when it cannot start here (too much pending, shutting down) the recovery job takes the signal from
  * the inbox.
  */
-export function evaluateSignalSoon(ctx: AppContext, trigger: SignalTrigger): void {
+export function evaluateSignalSoon(ctx: AppContext, trigger: SignalTrigger, committed?: CommittedSignal): void {
   try {
-    if (!ctx.jobs.runHere(ESCALATION_SIGNAL_JOB, { trigger })) {
+    if (!ctx.jobs.runHere(ESCALATION_SIGNAL_JOB, committed ? { trigger, committed } : { trigger })) {
       ctx.log.warn({ event: 'escalation.left-to-recovery' }, 'signal evaluation not started here; the inbox recovery does it');
     }
   } catch (err) {

@@ -40,6 +40,7 @@ import {
   ESCALATION_SIGNAL_JOB,
   escalationTriggerSchema,
   evaluateEscalations,
+  type CommittedSignal,
   type EscalationTrigger,
   type SignalTrigger,
 } from './escalation-trigger.js';
@@ -682,15 +683,7 @@ export async function evaluateEscalationsNow(ctx: AppContext, setup: EscalationS
       const signal = stored?.value;
       if (!signal) return 'signal-not-stored';
       const c = named?.id === signal.caseId ? named : await loadCase(ctx, signal.caseId);
-      if (!c || c.status !== 'open') return 'evaluated';
-      // Each rule has its own subject and marker, so they are checked side by side.
-      await Promise.all([
-        evaluateLocation(ctx, setup, c, { district: signal.district, locationKey: signal.locationKey, location: signal.location }),
-        // The signal's (and its police contact's) person: the only one whose counts changed.
-        signal.personKey ? evaluatePerson(ctx, setup, c, signal.personKey) : undefined,
-        // A new signal ends the quiet period: re-arms a fired afschalen proposal.
-        evaluateAfschalen(ctx, setup, c),
-      ]);
+      await evaluateSignalRules(ctx, setup, signal, c);
       return 'evaluated';
     }
     case 'pass-on':
@@ -721,6 +714,31 @@ export async function evaluateEscalationsNow(ctx: AppContext, setup: EscalationS
       await sweep(ctx, setup);
       return 'evaluated';
   }
+}
+
+/** The rules a stored signal can affect, for the case it joined (nothing when that case is closed or gone). */
+async function evaluateSignalRules(ctx: AppContext, setup: EscalationSetup, signal: Signal, c: Case | undefined): Promise<void> {
+  if (!c || c.status !== 'open') return;
+  // Each rule has its own subject and marker, so they are checked side by side.
+  await Promise.all([
+    evaluateLocation(ctx, setup, c, { district: signal.district, locationKey: signal.locationKey, location: signal.location }),
+    // The signal's (and its police contact's) person: the only one whose counts changed.
+    signal.personKey ? evaluatePerson(ctx, setup, c, signal.personKey) : undefined,
+    // A new signal ends the quiet period: re-arms a fired afschalen proposal.
+    evaluateAfschalen(ctx, setup, c),
+  ]);
+}
+
+/**
+ * A signal's evaluation right after its commit, in the process that made it: the signal and its case
+ * as committed are at hand, so they are not read back (one round trip and two parses less). What
+ * changed after the commit has its own evaluation (a level change, a later signal).
+ */
+async function evaluateCommittedSignal(ctx: AppContext, setup: EscalationSetup, signal: Signal, c: Case): Promise<void> {
+  const now = ctx.clock.now();
+  ctx = { ...ctx, clock: { now: () => new Date(now) }, store: batchingReads(ctx.store, { remember: true }) };
+  readAhead(ctx, setup, { district: signal.district, locationKey: signal.locationKey, location: signal.location }, c.id);
+  await evaluateSignalRules(ctx, setup, signal, c);
 }
 
 /**
@@ -798,8 +816,9 @@ export function registerEscalations(
   const leaveInbox = groupedUnindex(ctx, ESCALATION_INBOX);
   ctx.jobs.register(ESCALATION_SIGNAL_JOB, async (run: JobRun) => {
     // From this process's own evaluateSignalSoon (local runs are never stored or sent anywhere).
-    const trigger = run.payload.trigger as SignalTrigger;
-    await evaluateEscalationsNow(ctx, setup, trigger);
+    const { trigger, committed } = run.payload as { trigger: SignalTrigger; committed?: CommittedSignal };
+    if (committed) await evaluateCommittedSignal(ctx, setup, committed.signal, committed.case);
+    else await evaluateEscalationsNow(ctx, setup, trigger);
     await leaveInbox(trigger.signalId);
     return { status: 'done' };
   });

@@ -557,7 +557,7 @@ async function storeSignal(
     ops.push(signalInboxOp(signalId, now));
     const committed = await store.commit(ops);
     if (committed.ok) {
-      evaluateSignalSoon(ctx, { type: 'signal', signalId, caseId: theCase.id, place: { district: signal.district, locationKey: signal.locationKey, location: signal.location } });
+      evaluateSignalSoon(ctx, { type: 'signal', signalId, caseId: theCase.id }, { signal, case: theCase });
       ctx.log.info(
         { event: 'signal.created', userId: actor.id, signalRef, caseRef: theCase.ref, caseIsNew, policeContact: Boolean(policeContactId) },
         'signal stored',
