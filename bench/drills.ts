@@ -45,11 +45,11 @@ export const DRILLS: Record<DrillName, { full: () => Promise<DrillResult>; smoke
     smoke: () => twoInstancesDrill({ submits: 150, doubleSubmits: 20, workers: 6, notices: 40, reminderDelayMs: 4_000 }),
   },
   soak: {
-    full: () => soakDrill({ activities: 10_000, warmup: 2_000, concurrency: 8, checkRss: true }),
+    full: () => soakDrill({ activities: 10_000, warmup: 4_000, concurrency: 8, checkRss: true }),
     smoke: () => soakDrill({ activities: 600, concurrency: 6, checkRss: false }),
   },
   'soak-redis': {
-    full: () => soakDrill({ activities: 10_000, warmup: 2_000, concurrency: 8, checkRss: true, mode: 'redis' }),
+    full: () => soakDrill({ activities: 10_000, warmup: 4_000, concurrency: 8, checkRss: true, mode: 'redis' }),
     smoke: () => soakDrill({ activities: 600, concurrency: 6, checkRss: false, mode: 'redis' }),
   },
 };
