@@ -853,14 +853,15 @@ export async function startEscalations(ctx: AppContext, setup: EscalationSetup):
   const now = ctx.clock.now();
   const slot = sweepSlot(now, setup.rules.sweep.everyMinutes * 60_000);
   await ctx.jobs.enqueue({ id: `escalation-sweep:${slot}`, type: ESCALATION_SWEEP_JOB, payload: {} });
-  await ctx.jobs.enqueue({ id: `escalation-inbox:${sweepSlot(now, INBOX_EVERY_MS) + INBOX_EVERY_MS}`, type: ESCALATION_INBOX_JOB, payload: {}, runAt: new Date(sweepSlot(now, INBOX_EVERY_MS) + INBOX_EVERY_MS) });
+  const nextInbox = sweepSlot(now, INBOX_EVERY_MS) + INBOX_EVERY_MS;
+  await ctx.jobs.enqueue({ id: `escalation-inbox:${nextInbox}`, type: ESCALATION_INBOX_JOB, payload: {}, runAt: new Date(nextInbox) });
   await ctx.jobs.enqueue({ id: `escalation-inbox:start:${randomUUID()}`, type: ESCALATION_INBOX_JOB, payload: { before: now.getTime() } });
 }
 
 /**
- * Evaluates the signals in the inbox stored up to `upTo` (ms) and takes them out. A
- * signal that is gone (erased, or its evaluation found nothing to do) leaves the inbox too. Stops
- * after a few failed evaluations (the store is down): they stay for the next run.
+ * Evaluates the signals in the inbox stored up to `upTo` (ms) and takes them out; a signal that is
+ * gone (erased) leaves the inbox too. Stops after a few failed evaluations (the store is down): they
+ * stay for the next run.
  */
 async function recoverInbox(ctx: AppContext, setup: EscalationSetup, upTo: number, leaveInbox: (member: string) => Promise<void>): Promise<void> {
   let recovered = 0;
