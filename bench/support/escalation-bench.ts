@@ -199,7 +199,7 @@ async function ruleCheckAt(redisUrl: string, size: number, log: (line: string) =
     log(
       `rules with ${stored.toLocaleString('en')} signals in Redis (seeded in ${seedS.toFixed(0)} s): store + evaluate ` +
         `p50 ${r.p50.toFixed(2)}  p95 ${r.p95.toFixed(2)}  p99 ${r.p99.toFixed(2)}  max ${times.at(-1)!.toFixed(2)} ms (n=${times.length}); ` +
-        `of which store (submit incl. job enqueue) p50 ${percentile(storeTimes, 0.5).toFixed(2)} p99 ${percentile(storeTimes, 0.99).toFixed(2)}, ` +
+        `of which store (submit incl. its inbox entry) p50 ${percentile(storeTimes, 0.5).toFixed(2)} p99 ${percentile(storeTimes, 0.99).toFixed(2)}, ` +
         `evaluate p50 ${percentile(evaluateTimes, 0.5).toFixed(2)} p99 ${percentile(evaluateTimes, 0.99).toFixed(2)} ms`,
     );
     return r;
