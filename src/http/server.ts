@@ -59,7 +59,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     try {
       await options.handleMessage(req, res);
     } catch (err) {
-      log.error({ event: 'http.error', err: { type: (err as Error).name, message: (err as Error).message } }, 'message handling failed');
+      log.error({ event: 'http.error', errorType: (err as Error).name, err: { message: (err as Error).message } }, 'message handling failed');
       if (!res.headersSent) res.send(500, { error: 'internal error' });
     } finally {
       inFlight--;

@@ -7,6 +7,7 @@ import {
   type Activity,
   type ConversationReference,
   type Request,
+  type ResourceResponse,
   type Response,
 } from 'botbuilder';
 import type { Config } from '../config.js';
@@ -22,6 +23,7 @@ import type { OutgoingMessage } from '../ports.js';
 import { TeamsMessenger } from './messenger.js';
 import { createProactiveAdapter } from './proactive-transport.js';
 import { reuseConnectorClients } from './connector-clients.js';
+import { postActivity, type OutgoingActivity, type RequestSigner } from './reply-transport.js';
 import { conversationKindOf, incomingActivitySchema, isLoopbackServiceUrl } from './activity-schema.js';
 import { decide, isAllowed } from '../domain/access.js';
 import { audit, auditDecision } from '../app/audit.js';
@@ -123,7 +125,8 @@ export function createTeamsBot(options: { ctx: AppContext; config: Config; featu
   });
 
   app.error(async (context, error) => {
-    ctx.log.error({ event: 'turn.error', err: { type: error.name, message: error.message, stack: error.stack } }, 'turn failed');
+    // The error's name beside `err`: pino's err serializer sets `err.type` to the object's class.
+    ctx.log.error({ event: 'turn.error', errorType: error.name, err: { message: error.message, stack: error.stack } }, 'turn failed');
     await replyRefusal(context, nl.general.tryAgainLater).catch(() => undefined);
   });
 
@@ -286,6 +289,27 @@ export type { ConversationReference };
  * the invoke response or an error status. That was 4 % of a card submit's CPU.
  */
 class ValidatedTeamsAdapter extends TeamsAdapter {
+  /**
+   * Messages go to the Bot Connector through reply-transport.ts, signed with the turn's connector
+   * credentials; everything else (invoke responses, traces, delays) as botbuilder does it.
+   */
+  override async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    const responses: ResourceResponse[] = [];
+    for (const activity of activities) {
+      if (activity.type !== ActivityTypes.Message) {
+        responses.push(...(await super.sendActivities(context, [activity])));
+        continue;
+      }
+      // The turn's ConnectorClient: made for the service URL the activity came from, with the
+      // credentials for that connector (connector-clients.ts keeps one per service URL).
+      const client = context.turnState.get<{ credentials?: RequestSigner; baseUri?: string } | undefined>(this.ConnectorClientKey);
+      if (!client?.credentials || !client.baseUri) throw new Error('Unable to extract ConnectorClient from turn context.');
+      delete activity.id;
+      responses.push(await postActivity({ serviceUrl: client.baseUri, credentials: client.credentials }, activity as OutgoingActivity));
+    }
+    return responses;
+  }
+
   async processValidated(req: Request, res: Response, logic: (context: TurnContext) => Promise<void>, log: AppContext['log']): Promise<void> {
     const activity = withDates(req.body as Record<string, unknown>) as unknown as Activity;
     const header = req.headers.authorization ?? req.headers.Authorization;
@@ -301,9 +325,10 @@ class ValidatedTeamsAdapter extends TeamsAdapter {
       const code = (error as { statusCode?: unknown }).statusCode;
       status = typeof code === 'number' && code >= 400 && code < 500 ? code : 500;
       body = { error: status === 500 ? 'internal error' : 'unauthorized' };
-      const err = { type: (error as Error).name, message: (error as Error).message };
-      if (status === 500) log.error({ event: 'activity.failed', err }, 'activity failed outside the turn');
-      else log.warn({ event: 'activity.unauthenticated', status, err }, 'activity refused by authentication');
+      const errorType = (error as Error).name;
+      const err = { message: (error as Error).message };
+      if (status === 500) log.error({ event: 'activity.failed', errorType, err }, 'activity failed outside the turn');
+      else log.warn({ event: 'activity.unauthenticated', status, errorType, err }, 'activity refused by authentication');
     }
     res.status(status);
     if (body !== undefined) res.send(body);
