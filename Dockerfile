@@ -23,10 +23,11 @@ COPY config ./config
 # The code stays root-owned and read-only for the bot; it writes only to DATA_DIR (embedded store,
 # large audit exports).
 RUN mkdir -p /app/data && chown node:node /app/data
-# NODE_OPTIONS: the heap limit `npm start` sets (docs/RELIABILITY.md, finding 5); raise it with
-# `docker run -e NODE_OPTIONS=--max-old-space-size=…` for a large embedded store.
+# NODE_OPTIONS: the heap limit and young generation `npm start` sets (docs/RELIABILITY.md, finding 5;
+# docs/PERFORMANCE.md, item 15); raise the limit with
+# `docker run -e NODE_OPTIONS="--max-old-space-size=… --max-semi-space-size=32"` for a large embedded store.
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-old-space-size=512 \
+    NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=32" \
     HOST=0.0.0.0 \
     PORT=3978 \
     DATA_DIR=/app/data

@@ -25,10 +25,10 @@ describe('Dockerfile', () => {
     expect(JSON.parse(readFileSync('package.json', 'utf8')).engines.node).toBe('>=20');
   });
 
-  it('runs exactly the command of `npm start`, with its heap limit, as the process that receives SIGTERM', () => {
+  it('runs exactly the command of `npm start`, with its heap settings, as the process that receives SIGTERM', () => {
     const start: string = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start;
-    // `npm start` sets a default heap limit that NODE_OPTIONS from the environment can override.
-    const parsed = /^NODE_OPTIONS="(--max-old-space-size=\d+) \$\{NODE_OPTIONS:-\}" (.+)$/.exec(start);
+    // `npm start` sets a default heap limit and young generation that NODE_OPTIONS from the environment can override.
+    const parsed = /^NODE_OPTIONS="(--max-old-space-size=\d+ --max-semi-space-size=\d+) \$\{NODE_OPTIONS:-\}" (.+)$/.exec(start);
     expect(parsed, start).not.toBeNull();
     const [, heapLimit, command] = parsed!;
     const cmd = instructions.filter((i) => i.keyword === 'CMD').at(-1)!;
@@ -37,7 +37,7 @@ describe('Dockerfile', () => {
     expect(argv[0]).toBe(`/app/node_modules/.bin/${bin}`);
     expect(argv.slice(1)).toEqual(args);
     const env = instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
-    expect(env).toMatch(new RegExp(`\\bNODE_OPTIONS=${heapLimit}(\\s|$)`));
+    expect(env).toMatch(new RegExp(`\\bNODE_OPTIONS="${heapLimit}"(\\s|$)`));
   });
 
   it('installs with `npm ci` including dev dependencies, before NODE_ENV=production is set', () => {
