@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   if (STORES.includes('redis')) redis = await startRedisServer();
   const cards = new Map<string, IssuedCard[]>();
   const caseRefs = new Map<string, string>();
-  const maxRate = (c: number) => Number(args['max-submit-rate'] || (c === 1 ? 800 : 1500));
+  const maxRate = (c: number) => Number(args['max-submit-rate'] || (c === 1 ? 1500 : 4500));
   const bots = new Map<string, NodeChild>();
   for (const kind of STORES) {
     const dataDir = path.join(tmp, `data-${kind}`);
