@@ -65,6 +65,8 @@ const envSchema = z
     MAX_BODY_BYTES: intIn(1024, 10 * 1024 * 1024, 256 * 1024),
     SHUTDOWN_TIMEOUT_MS: intIn(0, 120_000, 10_000),
     RATE_LIMIT_PER_MINUTE: intIn(0, 100_000, 30),
+    /** How far the heap may grow past what the last full garbage collection kept, in percent; 0 = V8's own choice. */
+    HEAP_GROWING_PERCENT: intIn(0, 400, 0),
     /** Cases closed more than this many months ago are deleted by the daily retention job. */
     RETENTION_MONTHS: intIn(1, MAX_RETENTION_MONTHS, DEFAULT_RETENTION_MONTHS),
     /** Kerngroep inquiry: answers due this many working days before the meeting. */
@@ -126,6 +128,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Actions (messages, card clicks) per user per minute; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** V8's heap growing factor as a percentage (see src/runtime.ts); 0 leaves V8's own. */
+  heapGrowingPercent: number;
   /** Retention: cases closed more than this many months ago are deleted (daily job, 03:00). */
   retentionMonths: number;
   /** Kerngroep inquiry: deadline in working days and reminder days before the meeting. */
@@ -184,6 +188,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBodyBytes: e.MAX_BODY_BYTES,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      heapGrowingPercent: e.HEAP_GROWING_PERCENT,
       retentionMonths: e.RETENTION_MONTHS,
       kerngroep: { deadlineWorkingDays: e.KERNGROEP_DEADLINE_WORKING_DAYS, reminderDays: e.KERNGROEP_REMINDER_DAYS },
     },

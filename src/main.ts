@@ -22,6 +22,7 @@ import { NOTICE_JOB, OutboxService } from './app/outbox-service.js';
 import { escalationFeature, registerEscalations, startEscalations } from './app/escalation.js';
 import { DEFAULT_ESCALATION_RULES, EscalationRulesError, loadEscalationRules, type EscalationRules } from './domain/escalation.js';
 import { nl } from './i18n/nl.js';
+import { tuneHeap } from './runtime.js';
 
 /** Composition root: config → adapters → app → server. */
 
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loaded.config;
+  tuneHeap(config.heapGrowingPercent);
   let directory: Directory;
   try {
     directory = loadDirectory(config.directoryFile);
