@@ -65,6 +65,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CommitResult, IndexEntry, IndexQuery, IndexSummary, LogEntry, Store, Versioned, WriteOp } from '../ports.js';
+import { DocTable } from './doc-table.js';
 import {
   checkQuery,
   compareMembers,
@@ -109,15 +110,11 @@ type ResolvedOp =
   | { op: 'unindex'; index: string; member: string }
   | { op: 'append'; log: string; id: string; at: number; json: string };
 
-interface Doc {
-  json: string;
-  etag: string;
-}
-
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const;
 
-  private readonly docs = new Map<string, Doc>();
+  /** Documents: their texts are kept outside V8's heap (see src/store/doc-table.ts). */
+  private readonly docs = new DocTable();
   private readonly indexes = new Map<string, SortedIndex>();
   private readonly logs = new Map<string, LogState>();
   private readonly seqs = new Map<string, number>();
@@ -275,10 +272,9 @@ export class EmbeddedStore implements Store {
     // Every condition against the state *before* the commit; nothing is touched until all pass.
     for (const op of prepared) {
       if (op.op !== 'put' && op.op !== 'delete') continue;
-      const current = this.docs.get(op.key);
       // The state that refused it may still be on its way to disk: answer once it is there.
-      if (op.op === 'put' && op.ifAbsent && current) return this.durableFor({ ok: false, conflict: op.key }, 'doc', op.key);
-      if (op.ifEtag !== undefined && current?.etag !== op.ifEtag) return this.durableFor({ ok: false, conflict: op.key }, 'doc', op.key);
+      if (op.op === 'put' && op.ifAbsent && this.docs.has(op.key)) return this.durableFor({ ok: false, conflict: op.key }, 'doc', op.key);
+      if (op.ifEtag !== undefined && this.docs.etag(op.key) !== op.ifEtag) return this.durableFor({ ok: false, conflict: op.key }, 'doc', op.key);
     }
     if (prepared.length === 0) return { ok: true, etags: {} };
 
@@ -375,7 +371,7 @@ export class EmbeddedStore implements Store {
   private apply(op: ResolvedOp): void {
     switch (op.op) {
       case 'put':
-        this.docs.set(op.key, { json: flatten(op.json), etag: op.etag });
+        this.docs.set(op.key, op.json, op.etag);
         return;
       case 'delete':
         this.docs.delete(op.key);
@@ -683,8 +679,8 @@ export class EmbeddedStore implements Store {
     }
     out.write('],\n"docs":[');
     first = true;
-    for (const [key, doc] of this.docs) {
-      out.write(`${first ? '' : ','}\n[${JSON.stringify(key)},${JSON.stringify(doc.etag)},${doc.json}]`);
+    for (const [key, etag, json] of this.docs.entries()) {
+      out.write(`${first ? '' : ','}\n[${JSON.stringify(key)},${JSON.stringify(etag)},${json}]`);
       first = false;
       if (due()) await pause();
     }
@@ -784,7 +780,7 @@ export class EmbeddedStore implements Store {
         this.seqs.set(expectString(name), expectSafeInteger(value));
       }
       for (const [key, etag, value] of expectArray(snap.docs) as [unknown, unknown, unknown][]) {
-        this.docs.set(expectString(key), { etag: expectString(etag), json: flatten(JSON.stringify(value)) });
+        this.docs.set(expectString(key), JSON.stringify(value), expectString(etag));
       }
       for (const [name, entries] of expectArray(snap.indexes) as [unknown, unknown][]) {
         const list = (expectArray(entries) as [unknown, unknown][]).map(([member, score]) => ({
@@ -951,10 +947,11 @@ function expectArray(value: unknown): unknown[] {
 
 /**
  * V8 returns JSON.stringify's output (and other long concatenations) as a rope: a tree of string
- * pieces, several heap objects per document. A stored document lives long, and every garbage
- * collection traces what lives: converting the string to a number makes V8 copy it into one flat
- * piece, and the next collection drops the tree (a few objects fewer per document, for ever). The
- * result of the conversion goes to `flattened` so that the compiler cannot leave it out.
+ * pieces, several heap objects per entry. A log entry lives long, and every garbage collection
+ * traces what lives: converting the string to a number makes V8 copy it into one flat piece, and
+ * the next collection drops the tree (a few objects fewer per entry, for ever). The result of the
+ * conversion goes to `flattened` so that the compiler cannot leave it out. (Documents are kept
+ * outside the heap: src/store/doc-table.ts.)
  */
 let flattened = 0;
 function flatten(text: string): string {
