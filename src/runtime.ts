@@ -1,7 +1,7 @@
 import v8 from 'node:v8';
 
 /**
- * Garbage-collector tuning of the bot's own process (docs/PERFORMANCE.md, item 16).
+ * Garbage-collector tuning of the bot's own process (docs/PERFORMANCE.md, item 17).
  *
  * V8 starts a full (mark-compact) collection once the old generation has grown by a factor over
  * what the last one kept, a factor it picks itself (about 1.4 under the benchmark's load). Under a

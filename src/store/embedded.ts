@@ -658,12 +658,13 @@ export class EmbeddedStore implements Store {
     const out = new ChunkedWriter(fd);
     let sliceStart = performance.now();
     let work = 0;
-    /** Whether the slice is used up, looking at the clock every 128 items written. */
+    /** Whether the slice is used up (looking at the clock every 128 items written) or a write is due. */
     const due = (items = 1): boolean => {
+      if (out.full) return true;
       work += items;
       if (work < 128) return false;
       work = 0;
-      return out.full || performance.now() - sliceStart >= COMPACTION_SLICE_MS;
+      return performance.now() - sliceStart >= COMPACTION_SLICE_MS;
     };
     const pause = async (): Promise<void> => {
       await out.flush();
