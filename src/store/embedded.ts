@@ -83,7 +83,8 @@ export interface EmbeddedStoreOptions {
    * ... or this many bytes (default 64 MiB, Redis' `auto-aof-rewrite-min-size`) and at least as many
    * as the last snapshot, whichever comes first. Like Redis' AOF rewrite: a snapshot costs what the
    * whole data set costs to write, so it waits until the journal has grown as large; the work per
-   * write then does not grow with the data set. Replaying 64 MiB at open takes well under a second.
+   * write then does not grow with the data set. Replaying 64 MiB at open takes about a second here
+   * (28 MiB of signals and index entries: 0.36 s).
    */
   compactAfterBytes?: number;
   /**
