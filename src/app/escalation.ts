@@ -743,8 +743,10 @@ async function evaluateSignalRules(ctx: AppContext, setup: EscalationSetup, sign
  */
 async function evaluateCommittedSignal(ctx: AppContext, setup: EscalationSetup, signal: Signal, c: Case): Promise<void> {
   const now = ctx.clock.now();
-  ctx = { ...ctx, clock: { now: () => new Date(now) }, store: batchingReads(ctx.store, { remember: true }) };
-  readAhead(ctx, setup, { district: signal.district, locationKey: signal.locationKey, location: signal.location }, c.id);
+  // Nothing to read first: every rule issues its reads (counts, markers) in the same synchronous
+  // stretch, so they leave together without reading ahead — and without remembering answers,
+  // which would only cost a key per question here.
+  ctx = { ...ctx, clock: { now: () => new Date(now) }, store: batchingReads(ctx.store) };
   await evaluateSignalRules(ctx, setup, signal, c);
 }
 
