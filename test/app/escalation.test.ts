@@ -73,9 +73,23 @@ afterEach(async () => {
   for (const w of worlds.splice(0)) await w.stop();
 });
 
-async function world(options: { rules?: EscalationRules; facts?: LaterFacts; start?: Date } = {}): Promise<World> {
+async function world(options: { rules?: EscalationRules; facts?: LaterFacts; start?: Date; storeCalls?: string[] } = {}): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'ovb-escalation-'));
   const store = await EmbeddedStore.open(dir);
+  // What the bot instances call on the store, by method name (when asked for).
+  const seen = options.storeCalls;
+  const botStore: Store = seen
+    ? new Proxy(store, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop) as unknown;
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            seen.push(String(prop));
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      })
+    : store;
   let t = (options.start ?? new Date('2026-03-20T10:00:00Z')).getTime();
   const clock = { now: () => new Date(t) };
   const logs: string[] = [];
@@ -103,8 +117,8 @@ async function world(options: { rules?: EscalationRules; facts?: LaterFacts; sta
   const instances: Instance[] = [];
   const instance = async (): Promise<Instance> => {
     const jobs = new InProcessJobs({ store, clock, pollIntervalMs: 0 });
-    const outbox = new OutboxService({ store, jobs, messenger, directory, clock, log, random: () => 0.5 });
-    const ctx: AppContext = { store, directory, clock, log, timeZone: TZ, jobs, outbox };
+    const outbox = new OutboxService({ store: botStore, jobs, messenger, directory, clock, log, random: () => 0.5 });
+    const ctx: AppContext = { store: botStore, directory, clock, log, timeZone: TZ, jobs, outbox };
     outbox.register();
     registerEscalations(ctx, setup, outbox);
     await jobs.start();
@@ -225,6 +239,18 @@ describe('location rules: meerdere-partijen and vaker-op-plek', () => {
     const all = noticesTo(w, WM).map(ruleOf);
     expect(all).toEqual(['Meerdere partijen melden over één plek', 'Vaker overlast op deze plek']);
     expect(noticesTo(w, CHAIR)).toHaveLength(0);
+  });
+
+  it('the rules after a stored signal ask the store once for documents and once for counts, then take it out of the inbox', async () => {
+    const calls: string[] = [];
+    const w = await world({ storeCalls: calls });
+    await report(w, 'u-handhaving');
+    calls.length = 0;
+    // The evaluation the submit started in this process (held until now): nothing fires at a first signal.
+    await w.run();
+    expect(calls.sort()).toEqual(['commit', 'getMany', 'summarise']);
+    expect(await inboxSize(w)).toBe(0);
+    expect(w.delivered).toEqual([]);
   });
 
   it('two instances evaluating the same change at once store one firing and send one notice', async () => {
