@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { batchingReads } from '../../src/app/batching-reads.js';
 import type { Store } from '../../src/ports.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
+import { countingStore } from '../support/counting-store.js';
 
 /**
  * The store view that merges reads issued together (src/app/batching-reads.ts): what callers get is
@@ -32,17 +33,7 @@ async function seeded(): Promise<{ store: Store; calls: string[] }> {
     { op: 'index', index: 'i', member: 'z', score: 30 },
   ]);
   const calls: string[] = [];
-  const store = new Proxy(real, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.push(String(prop));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  }) as Store;
-  return { store, calls };
+  return { store: countingStore(real, calls), calls };
 }
 
 describe('batchingReads', () => {

@@ -33,6 +33,7 @@ import { createLogger } from '../../src/log.js';
 import type { AdaptiveCard, DeliveryResult, Messenger, OutgoingMessage, Store, WriteOp } from '../../src/ports.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { signalForm } from '../support/signal-form.js';
+import { countingStore } from '../support/counting-store.js';
 
 /**
  * Evaluation, de-duplication, re-arming and the notice actions, on the real signals use cases, the
@@ -77,19 +78,7 @@ async function world(options: { rules?: EscalationRules; facts?: LaterFacts; sta
   const dir = mkdtempSync(join(tmpdir(), 'ovb-escalation-'));
   const store = await EmbeddedStore.open(dir);
   // What the bot instances call on the store, by method name (when asked for).
-  const seen = options.storeCalls;
-  const botStore: Store = seen
-    ? new Proxy(store, {
-        get(target, prop) {
-          const value = Reflect.get(target, prop) as unknown;
-          if (typeof value !== 'function') return value;
-          return (...args: unknown[]) => {
-            seen.push(String(prop));
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        },
-      })
-    : store;
+  const botStore: Store = options.storeCalls ? countingStore(store, options.storeCalls) : store;
   let t = (options.start ?? new Date('2026-03-20T10:00:00Z')).getTime();
   const clock = { now: () => new Date(t) };
   const logs: string[] = [];
