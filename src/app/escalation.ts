@@ -237,8 +237,8 @@ async function recentScores(ctx: AppContext, index: string, from: Date, to: Date
 }
 
 /** The number of scores in [from, to] and the most recent of them, in one question to the store. */
-async function countAndRecent(ctx: AppContext, index: string, from: Date, to: Date, limit = MAX_SHOWN_DATES): Promise<{ count: number; recent: Date[] }> {
-  const [summary] = await ctx.store.summarise([{ index, min: from.getTime(), max: to.getTime(), latest: limit }]);
+async function countAndRecent(ctx: AppContext, index: string, from: Date, to: Date): Promise<{ count: number; recent: Date[] }> {
+  const [summary] = await ctx.store.summarise([{ index, min: from.getTime(), max: to.getTime(), latest: MAX_SHOWN_DATES }]);
   return { count: summary!.count, recent: summary!.latest.map((e) => new Date(e.score)) };
 }
 

@@ -200,6 +200,7 @@ export class DocTable {
   private evacuateIfSparse(index: number): void {
     const slab = index >= 0 ? this.slabs[index] : undefined;
     if (!slab || index === this.current || this.evacuating || slab.live >= slab.used * EVACUATE_BELOW) return;
+    const current = this.current;
     this.evacuating = true;
     try {
       for (const slot of slab.slots) {
@@ -221,6 +222,8 @@ export class DocTable {
     } finally {
       this.evacuating = false;
     }
+    // The moved records filled the current slab: the one they filled may be mostly dead itself.
+    if (this.current !== current) this.evacuateIfSparse(current);
   }
 
   /** The current slab if `length` bytes fit in it, else a new current one. */

@@ -394,7 +394,7 @@ export class EmbeddedStore implements Store {
       case 'append': {
         let log = this.logs.get(op.log);
         if (!log) this.logs.set(op.log, (log = new LogState()));
-        log.push({ id: op.id, at: op.at, json: flatten(op.json) });
+        log.push({ id: op.id, at: op.at, json: op.json });
         return;
       }
     }
@@ -794,7 +794,7 @@ export class EmbeddedStore implements Store {
       for (const [name, entries] of expectArray(snap.logs) as [unknown, unknown][]) {
         const log = new LogState();
         for (const [id, at, entry] of expectArray(entries) as [unknown, unknown, unknown][]) {
-          log.push({ id: expectString(id), at: expectSafeInteger(at), json: flatten(JSON.stringify(entry)) });
+          log.push({ id: expectString(id), at: expectSafeInteger(at), json: JSON.stringify(entry) });
         }
         this.logs.set(expectString(name), log);
       }
@@ -945,20 +945,6 @@ function expectFinite(value: unknown): number {
 function expectArray(value: unknown): unknown[] {
   if (!Array.isArray(value)) throw new Error('expected an array');
   return value;
-}
-
-/**
- * V8 returns JSON.stringify's output (and other long concatenations) as a rope: a tree of string
- * pieces, several heap objects per entry. A log entry lives long, and every garbage collection
- * traces what lives: converting the string to a number makes V8 copy it into one flat piece, and
- * the next collection drops the tree (a few objects fewer per entry, for ever). The result of the
- * conversion goes to `flattened` so that the compiler cannot leave it out. (Documents are kept
- * outside the heap: src/store/doc-table.ts.)
- */
-let flattened = 0;
-function flatten(text: string): string {
-  flattened += Number(text) === 0 ? 1 : 0;
-  return text;
 }
 
 // ------------------------------------------------------------------ sorted index
