@@ -36,4 +36,6 @@ EXPOSE 3978
 
 # What `npm start` runs, without npm and `sh -c` in between: they do not pass `docker stop`'s
 # SIGTERM on to the bot, which would then be killed without its graceful shutdown.
-CMD ["/app/node_modules/.bin/tsx", "src/main.ts"]
+# `--initial-old-space-size=256`: V8 skips full collections while the old generation is under
+# 256 MB, a fixed heap budget (docs/PERFORMANCE.md, item 19). Node refuses it in NODE_OPTIONS.
+CMD ["/app/node_modules/.bin/tsx", "--initial-old-space-size=256", "src/main.ts"]

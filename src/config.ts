@@ -66,7 +66,7 @@ const envSchema = z
     SHUTDOWN_TIMEOUT_MS: intIn(0, 120_000, 10_000),
     RATE_LIMIT_PER_MINUTE: intIn(0, 100_000, 30),
     /** How far the heap may grow past what the last full garbage collection kept, in percent; 0 = V8's own choice. */
-    HEAP_GROWING_PERCENT: intIn(0, 400, 0),
+    HEAP_GROWING_PERCENT: intIn(0, 400, 100),
     /** Cases closed more than this many months ago are deleted by the daily retention job. */
     RETENTION_MONTHS: intIn(1, MAX_RETENTION_MONTHS, DEFAULT_RETENTION_MONTHS),
     /** Kerngroep inquiry: answers due this many working days before the meeting. */

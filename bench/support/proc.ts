@@ -139,13 +139,26 @@ export interface BotEnv {
   extra?: Record<string, string>;
 }
 
-/** The NODE_OPTIONS `npm start` sets by default (its heap limit), read from package.json. */
-export const NPM_START_NODE_OPTIONS = (() => {
+/**
+ * What `npm start` gives Node, read from package.json: the NODE_OPTIONS it sets by default (heap
+ * limit, young generation) and the flags it passes on the command line (Node refuses some of them
+ * in NODE_OPTIONS, e.g. `--initial-old-space-size`).
+ */
+const NPM_START = (() => {
   const start: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
-  const found = /^NODE_OPTIONS="([^"$]*?)\s*\$\{NODE_OPTIONS:-\}"/.exec(start);
-  if (!found) throw new Error(`bench: cannot read the NODE_OPTIONS of npm start from: ${start}`);
-  return found[1]!;
+  const found = /^NODE_OPTIONS="([^"$]*?)\s*\$\{NODE_OPTIONS:-\}" tsx((?: --[^ ]+)*) src\/main\.ts$/.exec(start);
+  if (!found) throw new Error(`bench: cannot read the node options of npm start from: ${start}`);
+  return { nodeOptions: found[1]!, nodeArgs: found[2]!.split(' ').filter(Boolean) };
 })();
+export const NPM_START_NODE_OPTIONS = NPM_START.nodeOptions;
+
+/**
+ * The command-line flags of a process that runs bot code: npm start's, then, for investigations
+ * only, BOT_NODE_ARGS (a later flag wins), e.g. BOT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+ */
+export function botNodeArgs(): string[] {
+  return [...NPM_START.nodeArgs, ...(process.env.BOT_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+}
 
 /** The bot as `npm start` runs it: `node --import tsx src/main.ts` with the given environment and NODE_OPTIONS. */
 export function startBotProcess(name: string, env: BotEnv, logFile: string): Promise<NodeChild> {
@@ -153,8 +166,7 @@ export function startBotProcess(name: string, env: BotEnv, logFile: string): Pro
     name,
     script: 'src/main.ts',
     logFile,
-    // For investigations only, e.g. BOT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench.
-    ...(process.env.BOT_NODE_ARGS ? { nodeArgs: process.env.BOT_NODE_ARGS.split(' ').filter(Boolean) } : {}),
+    nodeArgs: botNodeArgs(),
     env: {
       NODE_ENV: 'development',
       HOST: '127.0.0.1',
