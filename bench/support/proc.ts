@@ -160,7 +160,7 @@ export function botNodeArgs(): string[] {
   return [...NPM_START.nodeArgs, ...(process.env.BOT_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 }
 
-/** The bot as `npm start` runs it: `node --import tsx src/main.ts` with the given environment and NODE_OPTIONS. */
+/** The bot as `npm start` runs it: `node <npm start's flags> --import tsx src/main.ts` with the given environment and NODE_OPTIONS. */
 export function startBotProcess(name: string, env: BotEnv, logFile: string): Promise<NodeChild> {
   return startNode({
     name,
