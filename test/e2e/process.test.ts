@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { botNodeArgs } from '../../bench/support/proc.js';
 import { requireRedisUrl } from '../support/redis-url.js';
 
 /** `npm start` as an operator runs it: a real child process, its console output and exit code. */
@@ -20,7 +21,8 @@ afterEach(() => {
 });
 
 function run(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // With npm start's command-line flags (its heap budget), as the bench and the drills start the bot.
+  const child = spawn(process.execPath, [...botNodeArgs(), '--import', 'tsx', 'src/main.ts'], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DIRECTORY_FILE: 'test/fixtures/directory.yaml', LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
